@@ -1,0 +1,77 @@
+"""Xunjian server: create_app builds the Flask application."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_smorest import Api
+from sqlalchemy.orm import Session
+
+from server import db as db_setup
+from server import errors
+from server.api import openapi
+from server.config import load_config
+from server.extensions import csrf, db, migrate
+from server.services.errors import UnsupportedMediaType
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+       "script-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+_session_events_installed = False
+
+
+def _install_session_events() -> None:
+    global _session_events_installed
+    if not _session_events_installed:
+        db_setup.install(Session)
+        _session_events_installed = True
+
+
+def _require_json_body() -> None:
+    """Write calls of the API take JSON only (attachments take raw image bytes, checked there)."""
+    writes_json = request.method in ("POST", "PUT", "PATCH") and request.path.startswith("/api/v1/") \
+        and not request.path.startswith("/api/v1/attachments/")
+    if writes_json and request.content_length and not request.is_json:
+        raise UnsupportedMediaType("send the body as application/json",
+                                   {"content_type": request.content_type or ""})
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+
+    _install_session_events()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    api = Api(app, spec_kwargs=openapi.spec_kwargs())
+    errors.init_app(app)
+
+    from server.api import admin, auth, sync
+    from server.sync_types import register_core_types
+
+    for blp in (auth.blp, admin.blp, sync.blp):
+        csrf.exempt(blp)  # bearer-token API: no cookies, so no CSRF to defend against
+        api.register_blueprint(blp)
+    register_core_types()
+
+    from server import cli, console
+    cli.init_app(app)
+    console.init_app(app)
+
+    app.before_request(_require_json_body)
+    app.after_request(_security_headers)
+    return app

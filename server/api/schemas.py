@@ -1,0 +1,141 @@
+"""Wire formats of the admin API. Models never serialise themselves; these schemas do."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS
+
+Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict()
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "text search"})
+
+
+class VersionedSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    version = fields.Integer(
+        dump_only=False, load_only=False, validate=validate.Range(min=1),
+        metadata={"description": "required on update: the version you read; 409 if it moved on"})
+
+
+class BuildingSchema(VersionedSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default="other", validate=validate.Length(max=32))
+    floors = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+
+
+class BuildingArgsSchema(PageArgsSchema):
+    pass
+
+
+class RoomSchema(VersionedSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(ROOM_KINDS))
+    building_id = fields.Integer(allow_none=True)
+    floor = fields.Integer(allow_none=True, validate=validate.Range(min=-5, max=200))
+    class_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1000))
+    responsible_user_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class RoomArgsSchema(PageArgsSchema):
+    building_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(ROOM_KINDS))
+    floor = fields.Integer()
+
+
+class AssetSchema(VersionedSchema):
+    tag = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    spec = fields.String(allow_none=True, validate=validate.Length(max=200))
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    unit_price = fields.Decimal(allow_none=True, places=2, as_string=True,
+                                validate=validate.Range(min=0))
+    purchase_date = fields.Date(allow_none=True)
+    department = fields.String(allow_none=True, validate=validate.Length(max=100))
+    custodian = fields.String(allow_none=True, validate=validate.Length(max=100))
+    room_id = fields.Integer(allow_none=True)
+    status = fields.String(load_default="in_use", validate=validate.OneOf(ASSET_STATUSES))
+
+
+class AssetArgsSchema(PageArgsSchema):
+    category = fields.String()
+    room_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{2,64}$"))
+    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
+                        validate=validate.Length(min=1))
+    active = fields.Boolean(load_default=True)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=32))
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+    site_id = fields.Integer(dump_only=True)
+
+
+class UserArgsSchema(PageArgsSchema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
+class DeviceSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String()
+    user_id = fields.Integer()
+    username = fields.String(attribute="user.username")
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class DeviceArgsSchema(PageArgsSchema):
+    user_id = fields.Integer()
+    revoked = fields.Boolean()
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """A list answer: one page of items and the total."""
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item_schema)),
+        "total": fields.Integer(),
+        "page": fields.Integer(),
+        "per_page": fields.Integer(),
+    }, name=name)
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class LoginUserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+    site_id = fields.Integer()
+    site_name = fields.String(attribute="site.name")
+
+
+class LoginResultSchema(Schema):
+    token = fields.String()
+    device_id = fields.Integer(attribute="device.id")
+    user = fields.Nested(LoginUserSchema)

@@ -1,0 +1,63 @@
+"""Commands under `flask --app server`; each is a thin shell over a service function."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import ROLES, Site
+from server.services import accounts, demo
+from server.services.errors import DomainError
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("username")
+@click.option("--site", "site_code", required=True, help="site (school) code")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--display-name", default=None)
+def create_user_command(username: str, site_code: str, roles: tuple[str, ...], display_name: str | None):
+    """Create a user; the password is read from standard input."""
+    site = db.session.scalar(select(Site).where(Site.code == site_code))
+    if site is None:
+        raise click.ClickException(f"no site with code {site_code!r}")
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = accounts.create_user(db.session, site, username, password, list(roles), display_name=display_name,
+                                    hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.message}: {exc.details}") from exc
+    db.session.commit()
+    click.echo(f"created {user.username} ({', '.join(user.roles)}) in {site.name}")
+
+
+@click.command("create-site")
+@with_appcontext
+@click.argument("code")
+@click.argument("name")
+def create_site_command(code: str, name: str):
+    """Create a school (site)."""
+    db.session.add(Site(code=code, name=name))
+    db.session.commit()
+    click.echo(f"created site {code}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Build the two demo schools (demo1, demo2) with a week of history; idempotent."""
+    schools = demo.seed_demo(db.session, current_app.config["PASSWORD_HASH_METHOD"])
+    db.session.commit()
+    for school in schools:
+        click.echo(f"seeded {school.site.code}: {len(school.rooms)} rooms, {len(school.users)} users")
+    if not schools:
+        click.echo("demo schools already there")
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, create_site_command, seed_demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,168 @@
+"""The admin web console: server-rendered pages with session login, CSRF tokens and a strict CSP."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+
+from server.db import scope_session
+from server.extensions import db
+from server.i18n import current_language, translate
+from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS, Asset, Building, Device, Room, User
+from server.services import accounts, catalog
+
+bp = Blueprint("console", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+
+
+_nav: list[NavItem] = []
+
+
+def register_nav(endpoint: str, label: str) -> None:
+    """Other capabilities add their console pages to the top bar with this."""
+    if NavItem(endpoint, label) not in _nav:
+        _nav.append(NavItem(endpoint, label))
+
+
+def console_login_required(*roles: str):
+    """A logged-in, active user of the console; with roles, one of them (admin by default)."""
+    wanted = roles or ("admin",)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user_id = session.get("user_id")
+            user = db.session.get(User, user_id) if user_id else None
+            if user is None or not user.active:
+                session.clear()
+                return redirect(url_for("console.login", next=request.path))
+            if not user.has_role(*wanted):
+                abort(403)
+            g.user = user
+            scope_session(db.session, user.site_id)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _page_args() -> tuple[int, dict]:
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    return page_no, {k: v for k, v in request.args.items() if k != "page" and v != ""}
+
+
+def _listing(model, equal, search, order_by, int_fields=()):
+    page_no, args = _page_args()
+    for name in int_fields:
+        if name in args and not args[name].lstrip("-").isdigit():
+            args.pop(name)
+    result = catalog.page(db.session, catalog.filtered(model, args, equal, search, order_by), page_no, PER_PAGE)
+    result["pages"] = max(1, math.ceil(result["total"] / PER_PAGE))
+    result["args"] = args
+    return result
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        user = accounts.check_password(db.session, request.form.get("username", ""),
+                                       request.form.get("password", ""))
+        if user is not None and user.has_role("admin"):
+            session.clear()
+            session["user_id"] = user.id
+            target = request.args.get("next", "")
+            # Only same-site paths, so the login form cannot bounce a user to another site.
+            return redirect(target if target.startswith("/admin") else url_for("console.dashboard"))
+        flash(translate("login_failed"), "error")
+    return render_template("console/login.html")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.route("/lang/<lang>")
+def switch_language(lang: str):
+    target = request.referrer or url_for("console.dashboard")
+    response = redirect(target if target.startswith(request.host_url) else url_for("console.dashboard"))
+    response.set_cookie("lang", lang if lang in ("zh", "en") else "zh", max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+@bp.route("/")
+@console_login_required()
+def dashboard():
+    counts = {
+        "rooms": db.session.scalar(select(func.count(Room.id))),
+        "assets": db.session.scalar(select(func.count(Asset.id))),
+        "users": db.session.scalar(select(func.count(User.id))),
+        "devices": db.session.scalar(select(func.count(Device.id)).where(Device.revoked_at.is_(None))),
+    }
+    return render_template("console/dashboard.html", counts=counts)
+
+
+@bp.route("/rooms")
+@console_login_required()
+def rooms():
+    listing = _listing(Room, ("building_id", "kind", "floor"), ("name", "class_name"), "name",
+                       int_fields=("building_id", "floor"))
+    buildings = db.session.scalars(select(Building).order_by(Building.name)).all()
+    return render_template("console/rooms.html", listing=listing, buildings=buildings, kinds=ROOM_KINDS)
+
+
+@bp.route("/assets")
+@console_login_required()
+def assets():
+    listing = _listing(Asset, ("category", "status"), ("tag", "name"), "tag")
+    categories = db.session.scalars(select(Asset.category).distinct().order_by(Asset.category)).all()
+    return render_template("console/assets.html", listing=listing, categories=categories,
+                           statuses=ASSET_STATUSES)
+
+
+@bp.route("/users")
+@console_login_required()
+def users():
+    listing = _listing(User, (), ("username", "display_name"), "username")
+    return render_template("console/users.html", listing=listing, roles=ROLES)
+
+
+@bp.route("/devices")
+@console_login_required()
+def devices():
+    page_no, args = _page_args()
+    stmt = select(Device).order_by(Device.created_at.desc(), Device.id.desc())
+    listing = catalog.page(db.session, stmt, page_no, PER_PAGE)
+    listing.update(pages=max(1, math.ceil(listing["total"] / PER_PAGE)), args=args)
+    return render_template("console/devices.html", listing=listing)
+
+
+@bp.route("/devices/<int:device_id>/revoke", methods=["POST"])
+@console_login_required()
+def revoke_device(device_id: int):
+    device = db.session.scalar(select(Device).where(Device.id == device_id))
+    if device is None:
+        abort(404)
+    accounts.revoke(device)
+    db.session.commit()
+    flash(translate("revoke_done"), "ok")
+    return redirect(url_for("console.devices"))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(t=translate, current_language=current_language, console_nav=_nav)

@@ -1,0 +1,89 @@
+"""One error shape for the whole API: {"error": {"code", "message", "details"}}.
+
+Domain code raises DomainError subclasses; HTTP exceptions from Flask, werkzeug and webargs are
+rendered the same way, so no client ever sees an HTML page or a traceback.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from server.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    resp = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    resp.status_code = status
+    return resp
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/q/")
+
+
+def _http_details(exc: HTTPException) -> dict:
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        # webargs nests errors by location ({"json": {...}}); clients want the fields.
+        if isinstance(messages, dict) and len(messages) == 1:
+            messages = next(iter(messages.values()))
+        return {"fields": messages}
+    return dict(data.get("details") or {})
+
+
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    if not wants_json():
+        return exc
+    code = CODES.get(status, "error")
+    message = exc.description or exc.name
+    if status == 413:
+        from flask import current_app
+        return error_response(413, code, "request body too large",
+                              {"max_bytes": current_app.config["MAX_CONTENT_LENGTH"]})
+    if status == 422:
+        message = "some fields are not valid"
+    return error_response(status, code, message, _http_details(exc))
+
+
+def handle_domain_error(exc: DomainError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def handle_stale(exc: StaleDataError):
+    return error_response(409, "version_conflict", "someone else changed this first; reload it", {})
+
+
+def handle_unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if not wants_json():
+        return "Internal error", 500
+    return error_response(500, "internal_error", "internal error; it was logged", {})
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,20 @@
+"""All ORM models, imported here so metadata (and Alembic) sees every table."""
+from server.models.base import Base, SiteScoped, Syncable, as_utc, utcnow
+from server.models.core import (
+    ASSET_STATUSES,
+    ROLES,
+    ROOM_KINDS,
+    Asset,
+    Building,
+    Device,
+    LoginFailure,
+    Room,
+    Site,
+    User,
+)
+from sync.models import SyncChange, SyncSiteCounter
+
+__all__ = [
+    "ASSET_STATUSES", "ROLES", "ROOM_KINDS", "Asset", "Base", "Building", "Device", "LoginFailure", "Room", "Site",
+    "SiteScoped", "SyncChange", "SyncSiteCounter", "Syncable", "User", "as_utc", "utcnow",
+]

@@ -1,0 +1,1 @@
+"""The domain layer: rules and transactions, no HTTP."""

@@ -1,0 +1,109 @@
+"""Users, passwords and device tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from server.models import ROLES, Device, LoginFailure, Site, User, as_utc, utcnow
+from server.services.errors import RateLimited, Unauthorized, ValidationFailed
+
+# A hash to compare against when the username is unknown, so a miss costs as long as a hit.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; passwords get a slow one.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str, method: str = "scrypt") -> str:
+    return generate_password_hash(password, method=method)
+
+
+def create_user(session: Session, site: Site, username: str, password: str, roles: list[str], *,
+                display_name: str | None = None, hash_method: str = "scrypt") -> User:
+    bad = sorted(set(roles) - set(ROLES))
+    if bad or not roles:
+        raise ValidationFailed("unknown or missing roles", {"fields": {"roles": [f"use {', '.join(ROLES)}"]}})
+    if len(password) < 8:
+        raise ValidationFailed("password too short", {"fields": {"password": ["at least 8 characters"]}})
+    if session.scalar(select(User.id).where(User.username == username).execution_options(all_sites=True)):
+        raise ValidationFailed("username taken", {"fields": {"username": ["already in use"]}})
+    user = User(site_id=site.id, username=username, display_name=display_name or username,
+                password_hash=hash_password(password, hash_method))
+    user.roles = roles
+    session.add(user)
+    return user
+
+
+@dataclass
+class LoginResult:
+    token: str
+    device: Device
+    user: User
+
+
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def _throttle(session: Session, username: str) -> None:
+    since = utcnow() - FAILURE_WINDOW
+    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    failures = session.scalar(select(func.count(LoginFailure.id)).where(LoginFailure.username == username))
+    if failures >= MAX_FAILURES:
+        raise RateLimited("too many wrong passwords; wait a quarter of an hour",
+                          {"retry_after_seconds": int(FAILURE_WINDOW.total_seconds())})
+
+
+def check_password(session: Session, username: str, password: str) -> User | None:
+    """The active user with that password, else None; failures are counted and throttled (429)."""
+    _throttle(session, username)
+    user = session.scalar(select(User).where(User.username == username).execution_options(all_sites=True))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+    elif user.active and check_password_hash(user.password_hash, password):
+        return user
+    session.add(LoginFailure(username=username))
+    # Failures must be kept even though the caller's request ends in an error.
+    session.commit()
+    return None
+
+
+def login(session: Session, username: str, password: str, device_name: str) -> LoginResult:
+    user = check_password(session, username, password)
+    if user is None:
+        raise Unauthorized("wrong username or password")
+    token = secrets.token_urlsafe(32)
+    device = Device(site_id=user.site_id, user_id=user.id, name=device_name,
+                    token_hash=hash_token(token), last_seen_at=utcnow())
+    session.add(device)
+    return LoginResult(token, device, user)
+
+
+def device_for_token(session: Session, token: str) -> Device | None:
+    """The live device a bearer token belongs to; revoked devices and inactive users get None."""
+    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token))
+                            .execution_options(all_sites=True))
+    if device is None or device.revoked_at is not None or not device.user.active:
+        return None
+    return device
+
+
+def touch(device: Device) -> None:
+    now = utcnow()
+    last = device.last_seen_at
+    # Writing on every call would turn each read into a write; a minute's precision is plenty.
+    if last is None or (now - as_utc(last)).total_seconds() > 60:
+        device.last_seen_at = now
+
+
+def revoke(device: Device) -> None:
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()

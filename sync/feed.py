@@ -1,0 +1,238 @@
+"""The pull feed: every insert, update and delete of a Syncable object is recorded per site, and a
+cursor walks that record without skipping or repeating a change.
+
+Why it never skips on PostgreSQL: a plain sequence can hand seq 11 to a transaction that commits
+before the one holding seq 10, and a reader between the two commits would move its cursor past 10
+for good. Here seqs come from one counter row per site, and every writing transaction locks that row
+(before its first flush writes anything, so the lock order is always counter-first and writers cannot
+deadlock) and keeps the lock until it commits. Within a site, seq order is therefore commit order,
+and a reader that sees seq N has already seen everything below N. SQLite gets the same guarantee
+from its single writer (transactions begin IMMEDIATE, see server.db).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from server.models.base import Syncable
+from sync.models import SyncChange, SyncSiteCounter
+
+_LOCKED_SITES = "sync_locked_sites"
+
+
+class CursorError(ValueError):
+    """A cursor that is not one of ours (400)."""
+
+
+class CursorExpired(Exception):
+    """A cursor older than the tombstones the server still keeps (410 reset_required)."""
+
+
+@dataclass(frozen=True)
+class PullType:
+    """How one object type reaches phones: its model and how to turn a row into `data`."""
+
+    name: str
+    model: type
+    dump: Callable[[Any], dict]
+
+
+_pull_types: dict[str, PullType] = {}
+
+
+def register_pull_type(name: str, model: type, dump: Callable[[Any], dict]) -> None:
+    _pull_types[name] = PullType(name, model, dump)
+
+
+# -- recording changes -------------------------------------------------------------------------
+
+def _site_ids_touched(session: Session) -> set[int]:
+    sites = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Syncable) and obj.site_id is not None:
+            sites.add(obj.site_id)
+            sites.update(_previous_site_ids(obj))
+    return sites
+
+
+def _previous_site_ids(obj: Syncable) -> list[int]:
+    history = inspect(obj).attrs.site_id.history
+    return [s for s in history.deleted if s is not None]
+
+
+def _lock_counters(session: Session, site_ids: set[int]) -> None:
+    """Take each site's counter row lock before anything else is written (see module doc)."""
+    locked = session.info.setdefault(_LOCKED_SITES, set())
+    for site_id in sorted(site_ids - locked):
+        conn = session.connection()
+        stmt = _upsert(conn, SyncSiteCounter).values(site_id=site_id, last_seq=0, forgotten_seq=0)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["site_id"], set_={"last_seq": SyncSiteCounter.last_seq}))
+        locked.add(site_id)
+
+
+def _upsert(conn, model):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+@dataclass
+class _Pending:
+    site_id: int
+    object_type: str
+    object_id: str
+    version: int
+    deleted: bool
+
+
+def _pending_changes(session: Session) -> list[_Pending]:
+    out: list[_Pending] = []
+    for obj in session.new:
+        if isinstance(obj, Syncable):
+            out.append(_Pending(obj.site_id, obj.__sync_type__, obj.sync_id(), obj.version, False))
+    for obj in session.dirty:
+        if isinstance(obj, Syncable) and session.is_modified(obj, include_collections=False):
+            out.append(_Pending(obj.site_id, obj.__sync_type__, obj.sync_id(), obj.version, False))
+            out.extend(_Pending(old, obj.__sync_type__, obj.sync_id(), obj.version, True)
+                       for old in _previous_site_ids(obj) if old != obj.site_id)
+    for obj in session.deleted:
+        if isinstance(obj, Syncable):
+            out.append(_Pending(obj.site_id, obj.__sync_type__, obj.sync_id(), obj.version + 1, True))
+    return out
+
+
+def _allocate(conn, site_id: int, count: int) -> int:
+    """Reserve `count` seqs for the site and return the first."""
+    last = conn.execute(
+        update(SyncSiteCounter).where(SyncSiteCounter.site_id == site_id)
+        .values(last_seq=SyncSiteCounter.last_seq + count).returning(SyncSiteCounter.last_seq)
+    ).scalar_one()
+    return last - count + 1
+
+
+def _write_changes(session: Session, pending: list[_Pending]) -> None:
+    conn = session.connection()
+    by_site: dict[int, list[_Pending]] = {}
+    for p in pending:
+        by_site.setdefault(p.site_id, []).append(p)
+    for site_id, changes in by_site.items():
+        seq = _allocate(conn, site_id, len(changes))
+        rows = [dict(site_id=site_id, object_type=c.object_type, object_id=c.object_id,
+                     version=c.version, deleted=c.deleted, seq=seq + i) for i, c in enumerate(changes)]
+        stmt = _upsert(conn, SyncChange)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=["site_id", "object_type", "object_id"],
+            set_={"seq": stmt.excluded.seq, "version": stmt.excluded.version,
+                  "deleted": stmt.excluded.deleted}), rows)
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    sites = _site_ids_touched(session)
+    if sites:
+        _lock_counters(session, sites)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    pending = _pending_changes(session)
+    if pending:
+        _write_changes(session, pending)
+
+
+def _forget_locks(session: Session, *args) -> None:
+    session.info.pop(_LOCKED_SITES, None)
+
+
+def install(session_class) -> None:
+    """Record changes of Syncable objects for every session of `session_class`."""
+    event.listen(session_class, "before_flush", _before_flush)
+    event.listen(session_class, "after_flush", _after_flush)
+    event.listen(session_class, "after_commit", _forget_locks)
+    event.listen(session_class, "after_rollback", _forget_locks)
+
+
+# -- reading the feed ---------------------------------------------------------------------------
+
+def encode_cursor(site_id: int, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{site_id}:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, site_id: int) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        tag, site, seq = raw.split(":")
+        if tag != "v1" or int(site) != site_id or int(seq) < 0:
+            raise ValueError
+        return int(seq)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise CursorError("cursor is not valid for this school") from exc
+
+
+@dataclass
+class PullPage:
+    cursor: str
+    has_more: bool
+    changes: list[dict] = field(default_factory=list)
+    deleted: list[dict] = field(default_factory=list)
+
+
+def current_cursor(session: Session, site_id: int) -> str:
+    last = session.scalar(select(SyncSiteCounter.last_seq).where(SyncSiteCounter.site_id == site_id))
+    return encode_cursor(site_id, last or 0)
+
+
+def pull(session: Session, site_id: int, viewer, cursor: str | None, limit: int) -> PullPage:
+    """One page of changes after `cursor` that `viewer` may see; hidden objects come as deletions."""
+    after = decode_cursor(cursor, site_id) if cursor else 0
+    forgotten = session.scalar(
+        select(SyncSiteCounter.forgotten_seq).where(SyncSiteCounter.site_id == site_id)) or 0
+    if cursor and after < forgotten:
+        raise CursorExpired()
+    rows = session.scalars(
+        select(SyncChange).where(SyncChange.site_id == site_id, SyncChange.seq > after)
+        .order_by(SyncChange.seq).limit(limit + 1)).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    page = PullPage(cursor=encode_cursor(site_id, rows[-1].seq if rows else after), has_more=has_more)
+    objects = _load_objects(session, rows)
+    for row in rows:
+        obj = objects.get((row.object_type, row.object_id))
+        if row.deleted or obj is None or obj.site_id != site_id or not obj.visible_to(viewer):
+            if cursor:  # a first pull has nothing to delete
+                page.deleted.append({"type": row.object_type, "id": row.object_id})
+            continue
+        page.changes.append({"type": row.object_type, "id": row.object_id, "version": obj.version,
+                             "data": _pull_types[row.object_type].dump(obj)})
+    return page
+
+
+def _load_objects(session: Session, rows: list[SyncChange]) -> dict[tuple[str, str], Any]:
+    wanted: dict[str, list[str]] = {}
+    for row in rows:
+        if not row.deleted and row.object_type in _pull_types:
+            wanted.setdefault(row.object_type, []).append(row.object_id)
+    found: dict[tuple[str, str], Any] = {}
+    for type_name, ids in wanted.items():
+        model = _pull_types[type_name].model
+        pk = inspect(model).primary_key[0]
+        keys = [pk.type.python_type(i) for i in ids]
+        for obj in session.scalars(select(model).where(pk.in_(keys))):
+            found[(type_name, obj.sync_id())] = obj
+    return found
+
+
+def forget_tombstones(session: Session, site_id: int, up_to_seq: int) -> int:
+    """Drop tombstones at or below `up_to_seq`; cursors older than that will get reset_required."""
+    deleted = session.execute(delete(SyncChange).where(
+        SyncChange.site_id == site_id, SyncChange.deleted.is_(True), SyncChange.seq <= up_to_seq))
+    session.execute(update(SyncSiteCounter).where(SyncSiteCounter.site_id == site_id)
+                    .values(forgotten_seq=up_to_seq))
+    return deleted.rowcount

@@ -1,0 +1,73 @@
+"""The admin console: session login, CSRF, CSP, escaping and the language switch."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def console(factory, client):
+    site = factory.site("s1")
+    factory.user(site, "boss", ["admin"])
+    page = client.get("/admin/login").get_data(as_text=True)
+    resp = client.post("/admin/login", data={"username": "boss", "password": PASSWORD, "csrf_token": _csrf(page)})
+    assert resp.status_code == 302
+    return client
+
+
+def test_pages_need_a_login(client):
+    resp = client.get("/admin/rooms")
+    assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"]
+
+
+def test_login_without_csrf_token_is_refused(factory, client):
+    factory.user(factory.site("s1"), "boss", ["admin"])
+    resp = client.post("/admin/login", data={"username": "boss", "password": PASSWORD})
+    assert resp.status_code == 400
+    assert client.get("/admin/").status_code == 302
+
+
+def test_non_admin_cannot_log_in(factory, client):
+    factory.user(factory.site("s1"), "zhang", ["inspector"])
+    page = client.get("/admin/login").get_data(as_text=True)
+    client.post("/admin/login", data={"username": "zhang", "password": PASSWORD, "csrf_token": _csrf(page)})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_every_page_carries_a_csp_without_inline_script(console):
+    resp = console.get("/admin/rooms")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in resp.get_data(as_text=True)
+
+
+def test_room_names_are_escaped(console, admin_api, app):
+    # the console user and this API admin are in the same school s1
+    admin_api.post("/api/v1/rooms", json={"name": "<script>alert(1)</script>", "kind": "dorm"})
+    html = console.get("/admin/rooms").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_chinese_first_with_an_english_switch(console):
+    assert "场所" in console.get("/admin/rooms").get_data(as_text=True)
+    console.get("/admin/lang/en")
+    html = console.get("/admin/rooms").get_data(as_text=True)
+    assert "Rooms" in html and "场所" not in html
+
+
+def test_revoking_a_device_from_the_console(console, factory):
+    phone = factory.api_user("s1", ("inspector",))
+    page = console.get("/admin/devices").get_data(as_text=True)
+    assert console.post(f"/admin/devices/{phone.device_id}/revoke").status_code == 400  # no CSRF token
+    assert phone.get("/api/v1/rooms").status_code == 200
+    resp = console.post(f"/admin/devices/{phone.device_id}/revoke", data={"csrf_token": _csrf(page)})
+    assert resp.status_code == 302
+    assert phone.get("/api/v1/rooms").status_code == 401

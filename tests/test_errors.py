@@ -1,0 +1,98 @@
+"""Every error of the API is the contract's JSON, with the right status, never HTML."""
+from __future__ import annotations
+
+import pytest
+
+from server import create_app
+from server.extensions import db
+
+
+def assert_error(resp, status: int, code: str | None = None) -> dict:
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/json"
+    body = resp.get_json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_malformed_json_is_400(admin_api):
+    resp = admin_api.post("/api/v1/buildings", data='{"name": "A"', content_type="application/json")
+    assert_error(resp, 400, "bad_request")
+
+
+def test_missing_token_is_401(client):
+    assert_error(client.get("/api/v1/rooms"), 401, "unauthorized")
+
+
+def test_wrong_role_is_403(factory):
+    inspector = factory.api_user("s1", ("inspector",))
+    assert_error(inspector.post("/api/v1/buildings", json={"name": "A"}), 403, "forbidden")
+
+
+def test_unknown_path_is_404_json(client):
+    assert_error(client.get("/api/v1/no-such-thing"), 404, "not_found")
+
+
+def test_wrong_method_is_405_json(client):
+    assert_error(client.delete("/api/v1/auth/login"), 405, "method_not_allowed")
+
+
+def test_stale_version_is_409(admin_api):
+    room = admin_api.post("/api/v1/rooms", json={"name": "101", "kind": "dorm"}).get_json()
+    assert admin_api.patch(f"/api/v1/rooms/{room['id']}", json={"version": 1, "name": "102"}).status_code == 200
+    error = assert_error(admin_api.patch(f"/api/v1/rooms/{room['id']}", json={"version": 1, "name": "103"}),
+                         409, "version_conflict")
+    assert error["details"]["current_version"] == 2
+    assert admin_api.get(f"/api/v1/rooms/{room['id']}").get_json()["name"] == "102"
+
+
+def test_body_over_limit_is_413_with_limit(app, admin_api):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    resp = admin_api.post("/api/v1/buildings", data=b"x" * (limit + 1), content_type="application/json")
+    assert assert_error(resp, 413, "too_large")["details"]["max_bytes"] == limit
+
+
+def test_non_json_body_is_415(admin_api):
+    resp = admin_api.post("/api/v1/buildings", data="name=A", content_type="application/x-www-form-urlencoded")
+    assert_error(resp, 415, "unsupported_media_type")
+
+
+def test_invalid_fields_are_422_with_field_errors(admin_api):
+    resp = admin_api.post("/api/v1/rooms", json={"name": "", "kind": "spaceship", "surprise": 1})
+    fields = assert_error(resp, 422, "validation_failed")["details"]["fields"]
+    assert {"name", "kind", "surprise"} <= set(fields)
+
+
+def test_too_many_wrong_passwords_is_429(factory, client):
+    site = factory.site("s1")
+    factory.user(site, "guard", ["inspector"])
+    for _ in range(10):
+        assert client.post("/api/v1/auth/login", json={
+            "username": "guard", "password": "wrong-password", "device_name": "p"}).status_code == 401
+    resp = client.post("/api/v1/auth/login", json={
+        "username": "guard", "password": "wrong-password", "device_name": "p"})
+    assert_error(resp, 429, "rate_limited")
+
+
+@pytest.fixture
+def crashing_app(database_url):
+    app = create_app({"TESTING": False, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
+
+    @app.get("/api/v1/_crash")
+    def crash():
+        raise RuntimeError("secret internals")
+
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_unexpected_error_is_500_without_traceback(crashing_app):
+    resp = crashing_app.test_client().get("/api/v1/_crash")
+    error = assert_error(resp, 500, "internal_error")
+    assert "secret internals" not in resp.get_data(as_text=True)
+    assert "Traceback" not in error["message"]
