@@ -1,0 +1,94 @@
+"""Record types a phone can push. Each capability registers a handler: a schema for the record's
+`data` and an apply function that writes the domain rows. The batch engine (sync.push) owns
+everything else: the uuid ledger, idempotency, savepoints, quarantine, clocks and conflicts.
+
+How an apply function answers:
+- return normally (optionally the new `server_version` of a mutable object): `accepted`;
+- raise RecordRejected(errors): `rejected`, final, the payload is kept for an admin;
+- raise RecordConflict(...): `conflict`, nothing overwritten, both versions kept for an admin;
+- raise RecordRetry(reason): not stored yet (e.g. an update that arrived before the record creating
+  its object); the phone keeps it in its outbox and sends it again.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import Schema
+from sqlalchemy.orm import Session
+
+
+class RecordRejected(Exception):
+    """The record can never be stored as sent; `errors` are field errors the inspector can read."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+class RecordConflict(Exception):
+    """A change to a mutable object whose server copy moved on since `base_version`."""
+
+    def __init__(self, message: str, *, server_version: int | None, server_data: dict | None = None,
+                 object_type: str | None = None, object_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.server_version = server_version
+        self.server_data = server_data or {}
+        self.object_type = object_type
+        self.object_id = object_id
+
+
+class RecordRetry(Exception):
+    """Not yet: something the record needs has not arrived; answered so the phone sends it again."""
+
+
+@dataclass
+class ApplyContext:
+    """What an apply function may use. The site comes from the token, never from the record."""
+
+    session: Session
+    site_id: int
+    user: Any  # server.models.User
+    device: Any  # server.models.Device
+    received_at: datetime
+
+
+@dataclass
+class IncomingRecord:
+    uuid: str
+    type: str
+    recorded_at: datetime
+    base_version: int | None
+    data: dict  # already loaded by the handler's schema
+    raw: dict = field(default_factory=dict)  # the record exactly as the phone sent it
+
+
+@dataclass(frozen=True)
+class RecordHandler:
+    type: str
+    schema: type[Schema]
+    apply: Callable[[ApplyContext, IncomingRecord], int | None]
+    # Roles that may push this type (any one of them).
+    roles: tuple[str, ...] = ()
+    # For mutable objects: apply the phone's version over the server's when an admin takes it.
+    force_apply: Callable[[ApplyContext, IncomingRecord], int | None] | None = None
+    # Photo hashes the record names; the engine links them and lists missing ones.
+    photos: Callable[[dict], list[str]] = field(default=lambda data: list(data.get("photos") or []))
+
+
+_handlers: dict[str, RecordHandler] = {}
+
+
+def register(handler: RecordHandler) -> None:
+    _handlers[handler.type] = handler
+
+
+def get(type_name: str) -> RecordHandler | None:
+    return _handlers.get(type_name)
+
+
+def registered_types() -> list[str]:
+    return sorted(_handlers)
