@@ -48,10 +48,7 @@ class Page:
         self.canvas.setFont(font, fitted.size)
         baseline = self.top_pt(box.y) - fitted.ascent
         for line in fitted.lines:
-            if centred:
-                x = (box.x + box.w / 2) * mm - stringWidth(line, font, fitted.size) / 2
-            else:
-                x = box.x * mm
+            x = (box.x + box.w / 2) * mm - stringWidth(line, font, fitted.size) / 2 if centred else box.x * mm
             self.canvas.drawString(x, baseline, line)
             baseline -= fitted.leading
 

@@ -68,7 +68,7 @@ def fit_text(
     size = max_pt
     while True:
         lines = wrap(text, font, size, width, max_lines)
-        ascent, descent = getAscentDescent(font, size)
+        ascent, _descent = getAscentDescent(font, size)
         fitted = FittedText(tuple(lines), size, ascent, size * LEADING)
         fits_lines = max_lines is None or len(lines) <= max_lines
         widths_ok = all(stringWidth(line, font, size) <= width for line in lines)

@@ -52,7 +52,7 @@ def test_every_id_route_refuses_the_other_school(app, two_schools):
 
 
 def test_lists_and_pull_show_only_the_callers_school(two_schools):
-    a, b, _ = two_schools
+    a, _b, _ = two_schools
     for path in ("/api/v1/buildings", "/api/v1/rooms", "/api/v1/assets", "/api/v1/users", "/api/v1/devices",
                  "/api/v1/rooms?q=" + B_SECRET):
         resp = a.get(path)

@@ -8,8 +8,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from qr_labels.layouts import LAYOUTS
 from qr_labels.fonts import FontMissingError, cjk_font, find_cjk_font
+from qr_labels.layouts import LAYOUTS
 from qr_labels.qr import error_correction_for
 from qr_labels.render import Box, qr_box
 from qr_labels.sheet import rasterise
