@@ -53,17 +53,20 @@ def draw_qr(canvas, modules: list[list[bool]], x: float, top: float, side: float
     """Draw the symbol in the square at (x, top) in PDF points, leaving the quiet zone white."""
     count = len(modules)
     module = side / (count + 2 * QUIET_ZONE)
-    left = x + QUIET_ZONE * module
+    canvas.saveState()
+    # Work in module units from the symbol's top-left corner, y downwards: whole numbers only,
+    # which keeps the page content small and exact.
+    canvas.transform(module, 0, 0, -module, x + QUIET_ZONE * module, top - QUIET_ZONE * module)
     path = canvas.beginPath()
     # One rectangle per horizontal run of dark modules, all in one filled path: fewer operators
     # than one per module, and no anti-aliasing seams between neighbours.
     for row_index, row in enumerate(modules):
-        y = top - (QUIET_ZONE + row_index + 1) * module
         start = None
         for col, dark in enumerate([*row, False]):
             if dark and start is None:
                 start = col
             elif not dark and start is not None:
-                path.rect(left + start * module, y, (col - start) * module, module)
+                path.rect(start, row_index, col - start, 1)
                 start = None
     canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
