@@ -13,7 +13,12 @@ CATALOG_DIR = Path(__file__).parent
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    return json.loads((CATALOG_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    """`<lang>.json` plus each capability's own `<area>.<lang>.json`."""
+    merged: dict[str, str] = {}
+    for path in sorted(CATALOG_DIR.glob(f"*{lang}.json")):
+        if path.name == f"{lang}.json" or path.name.endswith(f".{lang}.json"):
+            merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def current_language() -> str:
