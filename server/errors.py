@@ -38,7 +38,7 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/q/")
+    return request.path.startswith("/api/")
 
 
 def _http_details(exc: HTTPException) -> dict:
