@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request
-from flask_smorest import Api
 from sqlalchemy.orm import Session
 
 from server import db as db_setup
@@ -57,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    api = Api(app, spec_kwargs=openapi.spec_kwargs())
+    api = openapi.XunjianApi(app, spec_kwargs=openapi.spec_kwargs())
     errors.init_app(app)
 
     from server.api import admin, auth, sync

@@ -68,6 +68,8 @@ def handle_http_exception(exc: HTTPException):
 
 
 def handle_domain_error(exc: DomainError):
+    if not wants_json():
+        return exc.message, exc.status
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 

@@ -71,3 +71,43 @@ def test_revoking_a_device_from_the_console(console, factory):
     resp = console.post(f"/admin/devices/{phone.device_id}/revoke", data={"csrf_token": _csrf(page)})
     assert resp.status_code == 302
     assert phone.get("/api/v1/rooms").status_code == 401
+
+
+def test_admin_creates_and_edits_a_room_through_the_console(console, admin_api):
+    page = console.get("/admin/rooms/new").get_data(as_text=True)
+    token = _csrf(page)
+    resp = console.post("/admin/rooms/new", data={"csrf_token": token, "name": "3-101", "kind": "dorm",
+                                                   "floor": "1", "capacity": "8", "class_name": "高二(3)班"})
+    assert resp.status_code == 302
+    room = admin_api.get("/api/v1/rooms?q=3-101").get_json()["items"][0]
+    assert (room["class_name"], room["capacity"], room["version"]) == ("高二(3)班", 8, 1)
+    edit = console.get(f"/admin/rooms/{room['id']}/edit").get_data(as_text=True)
+    assert 'value="高二(3)班"' in edit
+    resp = console.post(f"/admin/rooms/{room['id']}/edit", data={
+        "csrf_token": token, "version": "1", "name": "3-101", "kind": "dorm", "floor": "1", "capacity": "6"})
+    assert resp.status_code == 302
+    room = admin_api.get(f"/api/v1/rooms/{room['id']}").get_json()
+    assert (room["capacity"], room["class_name"], room["version"]) == (6, None, 2)
+
+
+def test_console_form_shows_field_errors_and_stale_versions(console, admin_api):
+    token = _csrf(console.get("/admin/rooms/new").get_data(as_text=True))
+    html = console.post("/admin/rooms/new", data={"csrf_token": token, "name": "", "kind": "dorm"}).get_data(
+        as_text=True)
+    assert "flash error" in html and admin_api.get("/api/v1/rooms").get_json()["total"] == 0
+    room = admin_api.post("/api/v1/rooms", json={"name": "A", "kind": "office"}).get_json()
+    admin_api.patch(f"/api/v1/rooms/{room['id']}", json={"version": 1, "name": "B"})
+    html = console.post(f"/admin/rooms/{room['id']}/edit", data={
+        "csrf_token": token, "version": "1", "name": "C", "kind": "office"}).get_data(as_text=True)
+    assert "reload" in html
+    assert admin_api.get(f"/api/v1/rooms/{room['id']}").get_json()["name"] == "B"
+
+
+def test_console_creates_a_user_with_roles(console, client):
+    token = _csrf(console.get("/admin/users/new").get_data(as_text=True))
+    console.post("/admin/users/new", data={"csrf_token": token, "username": "sun", "display_name": "孙师傅",
+                                           "roles": ["fixer", "inspector"], "active": "on",
+                                           "password": "long-enough-1"})
+    resp = client.post("/api/v1/auth/login", json={"username": "sun", "password": "long-enough-1",
+                                                   "device_name": "p"})
+    assert resp.get_json()["user"]["roles"] == ["inspector", "fixer"]

@@ -12,36 +12,18 @@ from server.auth import current_site_id, current_user, token_required
 from server.extensions import db
 from server.models import Asset, Building, Device, Room, Site, User
 from server.services import accounts, catalog
-from server.services.errors import ValidationFailed
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="School catalogue (admin)")
 
 
 def _create_user(data: dict) -> User:
-    if not data.get("password"):
-        raise ValidationFailed("password is required", {"fields": {"password": ["required for a new user"]}})
     site = db.session.get(Site, current_site_id())
-    user = accounts.create_user(db.session, site, data["username"], data["password"], data["roles"],
-                                display_name=data.get("display_name"),
-                                hash_method=current_app.config["PASSWORD_HASH_METHOD"])
-    user.active, user.phone = data.get("active", True), data.get("phone")
-    db.session.flush()
-    return user
+    return accounts.create_user_from_form(db.session, site, data, current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def _update_user(user: User, data: dict) -> User:
-    if "username" in data and data["username"] != user.username:
-        raise ValidationFailed("usernames cannot change", {"fields": {"username": ["cannot change"]}})
-    if user.id == current_user().id and (data.get("active") is False or "admin" not in data.get("roles", ["admin"])):
-        raise ValidationFailed("you cannot lock yourself out", {"fields": {"roles": ["keep your own admin role"]}})
-    password = data.pop("password", None)
-    if password:
-        user.password_hash = accounts.hash_password(password, current_app.config["PASSWORD_HASH_METHOD"])
-    for key in ("display_name", "roles", "active", "phone"):
-        if key in data:
-            setattr(user, key, data[key])
-    db.session.flush()
-    return user
+    return accounts.update_user(db.session, user, data, acting=current_user(),
+                                hash_method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 RESOURCES = [

@@ -3,6 +3,15 @@ from __future__ import annotations
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask_smorest import Api
+
+from server.api.schemas import ErrorSchema
+
+
+class XunjianApi(Api):
+    """Documents every operation's error answers with the contract's error envelope."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def schema_name(schema) -> str:

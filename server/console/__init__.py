@@ -116,6 +116,13 @@ def dashboard():
     return render_template("console/dashboard.html", counts=counts)
 
 
+@bp.route("/buildings")
+@console_login_required()
+def buildings():
+    listing = _listing(Building, (), ("name",), "name")
+    return render_template("console/buildings.html", listing=listing)
+
+
 @bp.route("/rooms")
 @console_login_required()
 def rooms():
@@ -164,5 +171,8 @@ def revoke_device(device_id: int):
 
 
 def init_app(app: Flask) -> None:
+    from server.console import catalog_forms
+
     app.register_blueprint(bp)
+    catalog_forms.init_app(app)
     app.jinja_env.globals.update(t=translate, current_language=current_language, console_nav=_nav)

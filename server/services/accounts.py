@@ -42,6 +42,33 @@ def create_user(session: Session, site: Site, username: str, password: str, role
     return user
 
 
+def create_user_from_form(session: Session, site: Site, data: dict, hash_method: str) -> User:
+    """A new user from validated admin input (API or console)."""
+    if not data.get("password"):
+        raise ValidationFailed("password is required", {"fields": {"password": ["required for a new user"]}})
+    user = create_user(session, site, data["username"], data["password"], data["roles"],
+                       display_name=data.get("display_name"), hash_method=hash_method)
+    user.active, user.phone = data.get("active", True), data.get("phone")
+    session.flush()
+    return user
+
+
+def update_user(session: Session, user: User, data: dict, *, acting: User, hash_method: str) -> User:
+    if "username" in data and data["username"] != user.username:
+        raise ValidationFailed("usernames cannot change", {"fields": {"username": ["cannot change"]}})
+    locks_out = data.get("active") is False or "admin" not in data.get("roles", ["admin"])
+    if user.id == acting.id and locks_out:
+        raise ValidationFailed("you cannot lock yourself out", {"fields": {"roles": ["keep your own admin role"]}})
+    password = data.pop("password", None)
+    if password:
+        user.password_hash = hash_password(password, hash_method)
+    for key in ("display_name", "roles", "active", "phone"):
+        if key in data:
+            setattr(user, key, data[key])
+    session.flush()
+    return user
+
+
 @dataclass
 class LoginResult:
     token: str
