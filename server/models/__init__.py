@@ -12,9 +12,11 @@ from server.models.core import (
     Site,
     User,
 )
+from server.models.labels import LABEL_STATUSES, Label
 from sync.models import SyncChange, SyncSiteCounter
 
 __all__ = [
-    "ASSET_STATUSES", "ROLES", "ROOM_KINDS", "Asset", "Base", "Building", "Device", "LoginFailure", "Room", "Site",
+    "ASSET_STATUSES", "LABEL_STATUSES", "ROLES", "ROOM_KINDS", "Asset", "Base", "Building", "Device", "Label",
+    "LoginFailure", "Room", "Site",
     "SiteScoped", "SyncChange", "SyncSiteCounter", "Syncable", "User", "as_utc", "utcnow",
 ]
