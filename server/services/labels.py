@@ -79,7 +79,8 @@ def _targets(selection: Selection):
                                          other.printed_at.is_not(None))
         stmt = stmt.where(~printed.exists())
     order = (Asset.tag,) if model is Asset else ()
-    return stmt.order_by(Room.building_id, Room.floor, *order, Room.name, model.id)
+    # Rooms without a building or floor (and assets without a room) come last, after the walkable order.
+    return stmt.order_by(Room.building_id.nulls_last(), Room.floor.nulls_last(), *order, Room.name, model.id)
 
 
 def _label_of(model, label=Label):
