@@ -68,12 +68,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_core_types()
     labels.register_label_type()
 
-    from server import cli, console, labels_cli
+    from server import cli, console, labels_cli, pwa
     from server.console import labels as labels_console
     cli.init_app(app)
     labels_cli.init_app(app)
     console.init_app(app)
     labels_console.init_app(app)
+    pwa.init_app(app)
 
     app.before_request(_require_json_body)
     app.after_request(_security_headers)

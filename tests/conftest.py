@@ -166,3 +166,7 @@ def live_server(app) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+# Browser fixtures of the phone app (chromium, a 360×640 phone, a restartable server process).
+from tests.pwa_support import chromium, phone, pwa_server  # noqa: E402, F401

@@ -1,0 +1,160 @@
+// App shell: session, router, service worker and its update prompt, sync badge and progress.
+import { getSession, onAuthLost, setSession } from './api.js';
+import { t, setLang, getLang } from './i18n.js';
+import { stopScanner } from './scanner.js';
+import { onSyncState, refreshPending, requestBackgroundSync, startAutoSync, syncNow } from './sync.js';
+import { toast } from './ui.js';
+import * as views from './views/index.js';
+
+const routes = [
+  [/^\/login$/, views.login, { public: true }],
+  [/^\/$/, views.home],
+  [/^\/scan$/, views.scan],
+  [/^\/label\/([^/]+)$/, views.label],
+  [/^\/item\/(room|asset)\/([^/]+)$/, views.item],
+  [/^\/inspect\/([^/]+)\/(room|asset)\/([^/]+)$/, views.inspect],
+  [/^\/stocktake$/, views.stocktakeList],
+  [/^\/stocktake\/([^/]+)$/, views.stocktake],
+  [/^\/fixes$/, views.fixes],
+  [/^\/fix\/([^/]+)$/, views.fix],
+  [/^\/outbox$/, views.outboxView],
+  [/^\/settings$/, views.settings],
+];
+
+export function navigate(hash) {
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
+
+async function route() {
+  await stopScanner();
+  const raw = window.location.hash.replace(/^#/, '') || '/';
+  const [path, qs] = raw.split('?');
+  const query = Object.fromEntries(new URLSearchParams(qs || ''));
+  const session = await getSession();
+  for (const [pattern, view, opts = {}] of routes) {
+    const m = path.match(pattern);
+    if (!m) continue;
+    if (!session?.token && !opts.public) {
+      sessionStorage.setItem('xunjian.after_login', raw);
+      navigate('#/login');
+      return;
+    }
+    showWho(session);
+    await view({ params: m.slice(1).map(decodeURIComponent), query, session, navigate });
+    return;
+  }
+  navigate('#/');
+}
+
+function showWho(session) {
+  document.getElementById('who').textContent = session
+    ? `${session.user.display_name || session.user.username}${session.user.site_name ? ` · ${session.user.site_name}` : ''}`
+    : '';
+}
+
+function wireSyncBar() {
+  const badge = document.getElementById('pending-badge');
+  const bar = document.getElementById('sync-progress');
+  const text = document.getElementById('sync-progress-text');
+  document.getElementById('sync-btn').addEventListener('click', async () => {
+    const state = await syncNow({ force: true });
+    if (state.error?.kind === 'offline') toast(t('sync_offline'), 'warn');
+    else if (state.error && state.error.kind !== 'auth') toast(t('sync_error', { msg: state.error.message }), 'warn');
+    else if (!state.error) toast(t('sync_done'));
+    window.dispatchEvent(new CustomEvent('xunjian:synced'));
+  });
+  document.getElementById('sync-btn').firstChild.textContent = `${t('sync_now')} `;
+  onSyncState((state) => {
+    badge.textContent = String(state.pending);
+    badge.classList.toggle('zero', state.pending === 0);
+    badge.setAttribute('aria-label', `${t('pending')}: ${state.pending}`);
+    const showBar = state.running && state.total > 0;
+    bar.hidden = !showBar;
+    text.hidden = !showBar;
+    if (showBar) {
+      bar.max = state.total;
+      bar.value = Math.min(state.done, state.total);
+      text.textContent = t('syncing', { done: Math.min(state.done, state.total), total: state.total });
+    }
+    document.body.dataset.syncing = state.running ? '1' : '0';
+  });
+}
+
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  const notice = document.getElementById('update-notice');
+  const offer = (worker) => {
+    document.getElementById('update-text').textContent = t('update_available');
+    const btn = document.getElementById('update-btn');
+    btn.textContent = t('update');
+    notice.hidden = false;
+    btn.onclick = () => worker.postMessage({ type: 'skip-waiting' });
+  };
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  reg.addEventListener('updatefound', () => {
+    const worker = reg.installing;
+    worker?.addEventListener('statechange', () => {
+      if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
+    });
+  });
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // Only an accepted update reloads; the first install just takes control quietly.
+    if (reloading || notice.hidden) return;
+    reloading = true;
+    window.location.reload();
+  });
+  // Look for a new version when the app comes back to the front.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') reg.update().catch(() => {});
+  });
+}
+
+async function askPersistence() {
+  try {
+    if (navigator.storage?.persist && !(await navigator.storage.persisted())) {
+      const granted = await navigator.storage.persist();
+      document.body.dataset.persisted = granted ? '1' : '0';
+    } else {
+      document.body.dataset.persisted = '1';
+    }
+  } catch {
+    document.body.dataset.persisted = '0';
+  }
+}
+
+function openLabelLink() {
+  // A printed label opened by the phone's camera app: /q/<code> → the item, offline too.
+  const m = window.location.pathname.match(/^\/q\/([^/?#]+)/);
+  if (m) window.history.replaceState(null, '', `/app/#/label/${encodeURIComponent(m[1])}?entry=link`);
+}
+
+async function start() {
+  setLang(getLang());
+  openLabelLink();
+  wireSyncBar();
+  onAuthLost(async () => {
+    // Expired or revoked: forget the token only; the outbox and drafts stay for the next login.
+    const session = await getSession();
+    if (session) await setSession({ ...session, token: null, expired: true });
+    sessionStorage.setItem('xunjian.after_login', window.location.hash.replace(/^#/, ''));
+    navigate('#/login');
+  });
+  window.addEventListener('hashchange', route);
+  window.addEventListener('xunjian:queued', async () => {
+    await refreshPending();
+    requestBackgroundSync();
+    syncNow(); // online: lands in seconds; offline: fails quietly and the triggers above retry
+  });
+  await route();
+  await refreshPending();
+  registerServiceWorker().catch((exc) => console.warn('service worker', exc));
+  askPersistence();
+  startAutoSync();
+  if ((await getSession())?.token) syncNow();
+  document.body.dataset.ready = '1';
+}
+
+start();

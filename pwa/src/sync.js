@@ -1,0 +1,168 @@
+// The sync loop: push due records in batches, upload photos by hash, then pull into the reference
+// cache. One run at a time (Web Locks across tabs where the browser has them). Every step writes its
+// result to IndexedDB before the next network call, so a break anywhere resumes where it stopped.
+import { api, ApiError, NetworkError, getSession } from './api.js';
+import * as outbox from './outbox.js';
+import { applyPullPage, getCursor, resetCache, setMeta } from './refcache.js';
+
+export const BATCH_SIZE = 100;
+const MIN_BATCH = 5;
+const PULL_LIMIT = 500;
+
+const listeners = new Set();
+let state = { running: false, phase: 'idle', done: 0, total: 0, error: null, lastSyncAt: null, pending: 0 };
+
+export function onSyncState(fn) {
+  listeners.add(fn);
+  fn(state);
+  return () => listeners.delete(fn);
+}
+
+function emit(patch) {
+  state = { ...state, ...patch };
+  for (const fn of listeners) fn(state);
+}
+
+export async function refreshPending() {
+  const { total } = await outbox.unsent();
+  emit({ pending: total });
+  return total;
+}
+
+let running = null;
+
+/** Run one sync now (or join the one running). Resolves to the final state; never throws. */
+export function syncNow({ force = false } = {}) {
+  if (!running) {
+    running = withLock(() => runOnce(force)).finally(() => {
+      running = null;
+    });
+  }
+  return running;
+}
+
+function withLock(fn) {
+  if (navigator.locks?.request) return navigator.locks.request('xunjian-sync', fn);
+  return fn();
+}
+
+async function runOnce(force) {
+  const session = await getSession();
+  if (!session?.token) return state;
+  if (force) await outbox.makeAllDue();
+  const due = (await outbox.dueRecords(Infinity)).length;
+  const photos = (await outbox.photosToUpload()).length;
+  emit({ running: true, phase: 'push', done: 0, total: due + photos, error: null });
+  try {
+    await pushAll(session);
+    emit({ phase: 'photos' });
+    await uploadPhotos();
+    emit({ phase: 'pull' });
+    await pullAll();
+    const now = new Date().toISOString();
+    await setMeta('last_sync', now);
+    emit({ lastSyncAt: now });
+  } catch (exc) {
+    emit({ error: describe(exc) });
+  } finally {
+    emit({ running: false, phase: 'idle' });
+    await refreshPending();
+  }
+  return state;
+}
+
+function describe(exc) {
+  if (exc instanceof NetworkError) return { kind: 'offline', message: exc.message };
+  if (exc instanceof ApiError) return { kind: exc.status === 401 ? 'auth' : 'server', code: exc.code, message: exc.message };
+  return { kind: 'bug', message: String(exc?.message || exc) };
+}
+
+async function pushAll(session) {
+  let size = BATCH_SIZE;
+  for (;;) {
+    const items = await outbox.dueRecords(size);
+    if (!items.length) return;
+    let answer;
+    try {
+      answer = await api.push(session.device_id, outbox.uuid4(), items.map(outbox.toWire));
+    } catch (exc) {
+      if (exc instanceof ApiError && exc.status === 413 && size > MIN_BATCH) {
+        size = Math.max(MIN_BATCH, Math.floor(size / 2));
+        continue;
+      }
+      // No answer for these records: they stay pending, untouched, for the next run.
+      throw exc;
+    }
+    const answered = new Set(answer.results.map((r) => r.uuid));
+    const missing = items.filter((i) => !answered.has(i.uuid)).map((i) => i.uuid);
+    await outbox.settle(answer.results);
+    if (missing.length) await outbox.deferAll(missing, 'no_answer');
+    emit({ done: state.done + items.length });
+    await refreshPending();
+  }
+}
+
+async function uploadPhotos() {
+  for (const hash of await outbox.photosToUpload()) {
+    const photo = await outbox.getPhoto(hash);
+    if (!photo) continue;
+    try {
+      await api.putAttachment(hash, photo.blob);
+      await outbox.markPhoto(hash, outbox.PHOTO.UPLOADED);
+    } catch (exc) {
+      if (exc instanceof ApiError && (exc.status === 422 || exc.status === 415 || exc.status === 413)) {
+        await outbox.markPhoto(hash, outbox.PHOTO.BAD); // can never succeed as it is; kept on the phone
+      } else {
+        throw exc;
+      }
+    }
+    emit({ done: state.done + 1 });
+    await refreshPending();
+  }
+}
+
+async function pullAll() {
+  let cursor = await getCursor();
+  for (let pages = 0; pages < 10_000; pages += 1) {
+    let page;
+    try {
+      page = await api.pull(cursor, PULL_LIMIT);
+    } catch (exc) {
+      if (exc instanceof ApiError && exc.status === 410) {
+        await resetCache();
+        cursor = undefined;
+        continue;
+      }
+      throw exc;
+    }
+    await applyPullPage(page);
+    cursor = page.cursor;
+    if (!page.has_more) return;
+  }
+}
+
+/** Ask the service worker for a Background Sync so the outbox drains even if the page is closed soon. */
+export async function requestBackgroundSync() {
+  try {
+    const reg = await navigator.serviceWorker?.ready;
+    if (reg?.sync) await reg.sync.register('xunjian-outbox');
+  } catch {
+    // Not offered by this browser (Safari, Firefox) or not allowed: the page syncs by itself.
+  }
+}
+
+let timer = null;
+/** Sync on `online`, periodically while the page is visible, and when the service worker asks. */
+export function startAutoSync(intervalMs = 60_000) {
+  window.addEventListener('online', () => syncNow({ force: true }));
+  navigator.serviceWorker?.addEventListener('message', (event) => {
+    if (event.data?.type === 'sync') syncNow();
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') syncNow();
+  });
+  if (timer) clearInterval(timer);
+  timer = setInterval(() => {
+    if (document.visibilityState === 'visible') syncNow();
+  }, intervalMs);
+}
