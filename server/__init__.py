@@ -59,22 +59,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     api = openapi.XunjianApi(app, spec_kwargs=openapi.spec_kwargs())
     errors.init_app(app)
 
-    from server.api import admin, auth, labels, sync
+    from server.api import admin, auth, inspections, labels, reports, sync
+    from server.inspection_types import register_inspection_types
     from server.sync_types import register_core_types
 
-    for blp in (auth.blp, admin.blp, sync.blp, labels.blp):
+    for blp in (auth.blp, admin.blp, sync.blp, labels.blp, inspections.blp, reports.blp):
         csrf.exempt(blp)  # bearer-token API: no cookies, so no CSRF to defend against
         api.register_blueprint(blp)
     register_core_types()
     labels.register_label_type()
+    register_inspection_types()
 
     from server import cli, console, labels_cli, pwa
+    from server.console import inspections as inspections_console
     from server.console import labels as labels_console
     cli.init_app(app)
     labels_cli.init_app(app)
     console.init_app(app)
     labels_console.init_app(app)
     pwa.init_app(app)
+    inspections_console.init_app(app)
 
     app.before_request(_require_json_body)
     app.after_request(_security_headers)

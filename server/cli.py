@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import ROLES, Site
-from server.services import accounts, demo
+from server.services import accounts, demo, templates
 from server.services.errors import DomainError
 
 
@@ -40,10 +40,27 @@ def create_user_command(username: str, site_code: str, roles: tuple[str, ...], d
 @click.argument("code")
 @click.argument("name")
 def create_site_command(code: str, name: str):
-    """Create a school (site)."""
-    db.session.add(Site(code=code, name=name))
+    """Create a school (site) with the built-in checklists."""
+    site = Site(code=code, name=name)
+    db.session.add(site)
+    db.session.flush()
+    templates.install_builtin(db.session, site.id)
     db.session.commit()
     click.echo(f"created site {code}")
+
+
+@click.command("install-templates")
+@with_appcontext
+@click.option("--site", "site_code", default=None, help="only this site (default: every site)")
+def install_templates_command(site_code: str | None):
+    """Install the built-in checklists into schools that lack them; safe to run again."""
+    stmt = select(Site).order_by(Site.code)
+    if site_code:
+        stmt = stmt.where(Site.code == site_code)
+    for site in db.session.scalars(stmt):
+        installed = templates.install_builtin(db.session, site.id)
+        click.echo(f"{site.code}: {len(installed)} checklists installed")
+    db.session.commit()
 
 
 @click.command("seed-demo")
@@ -59,5 +76,5 @@ def seed_demo_command():
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, create_site_command, seed_demo_command):
+    for command in (create_user_command, create_site_command, seed_demo_command, install_templates_command):
         app.cli.add_command(command)

@@ -1,0 +1,26 @@
+"""How checklists and fixes travel: templates and assigned actions are pulled; inspections and
+action updates are pushed as records."""
+from __future__ import annotations
+
+from server.api.inspection_schemas import (
+    ActionSchema,
+    ActionUpdateDataSchema,
+    InspectionDataSchema,
+    TemplateSchema,
+    inspection_photos,
+)
+from server.models import Action, TemplateVersion
+from server.services.inspections import apply_action_update, apply_inspection
+from sync import handlers
+from sync.feed import register_pull_type
+
+
+def register_inspection_types() -> None:
+    register_pull_type("template", TemplateVersion, TemplateSchema().dump)
+    register_pull_type("action", Action, ActionSchema().dump)
+    handlers.register(handlers.RecordHandler(
+        type="inspection", schema=InspectionDataSchema, apply=apply_inspection,
+        roles=("inspector", "admin"), photos=inspection_photos))
+    handlers.register(handlers.RecordHandler(
+        type="action_update", schema=ActionUpdateDataSchema, apply=apply_action_update,
+        roles=("fixer", "inspector", "admin")))

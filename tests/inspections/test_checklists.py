@@ -1,0 +1,88 @@
+"""Checklist rules without a database: judging answers, scores, the status order of fixes."""
+from __future__ import annotations
+
+import pytest
+
+from server.services.actions import merge_status
+from server.services.builtin_templates import BUILTIN_TEMPLATES, DORM_HYGIENE, FOOD_SAFETY
+from server.services.checklists import evaluate, item_problems, score_mismatch
+from tests.inspections.conftest import passing_answers, photo
+
+
+def test_built_in_templates_are_well_formed_and_pass_when_all_is_well():
+    for spec in BUILTIN_TEMPLATES:
+        assert item_problems(spec["items"]) == {}, spec["family"]
+        result = evaluate(spec["items"], spec["scoring"], spec["max_score"], passing_answers(spec["items"]))
+        assert result.errors == {} and result.failures == [] and result.score == 100, spec["family"]
+
+
+def test_dorm_rubric_is_a_hundred_points_and_deductions_subtract():
+    assert sum(i["points"] for i in DORM_HYGIENE["items"] if i["kind"] == "deduction") == 100
+    answers = passing_answers(DORM_HYGIENE["items"])
+    answers["quilt"] = {"deduct": 5}
+    answers["floor"] = {"deduct": 2.5}
+    answers["appliances"] = {"deduct": 15, "photos": [photo("kettle")]}
+    result = evaluate(DORM_HYGIENE["items"], "deduction", 100, answers)
+    assert result.errors == {}
+    assert result.score == 77.5
+    assert [j.item["key"] for j in result.failures] == ["quilt", "floor", "appliances"]
+
+
+def test_a_deduction_above_the_item_maximum_is_refused():
+    answers = passing_answers(DORM_HYGIENE["items"])
+    answers["quilt"] = {"deduct": 16}
+    assert "quilt" in evaluate(DORM_HYGIENE["items"], "deduction", 100, answers).errors
+
+
+def test_numbers_outside_the_allowed_range_fail_and_hazards_need_a_photo():
+    answers = passing_answers(FOOD_SAFETY["items"])
+    answers["sample_grams"] = {"value": 100}
+    result = evaluate(FOOD_SAFETY["items"], "pass_rate", 100, answers)
+    assert result.errors == {"sample_grams": ["a failed item needs a photo"]}
+    answers["sample_grams"] = {"value": 100, "photos": [photo("scale")]}
+    answers["tableware"] = {"choice": "none", "photos": [photo("cupboard")]}
+    result = evaluate(FOOD_SAFETY["items"], "pass_rate", 100, answers)
+    assert result.errors == {}
+    judged = 14  # every item but the free-text one
+    assert result.score == round(100 * (judged - 2) / judged, 2)
+
+
+def test_missing_and_unknown_answers_are_field_errors():
+    answers = passing_answers(FOOD_SAFETY["items"])
+    del answers["cooking"]
+    answers["smuggled"] = {"result": "pass"}
+    errors = evaluate(FOOD_SAFETY["items"], "pass_rate", 100, answers).errors
+    assert errors == {"cooking": ["not answered"], "smuggled": ["no such item in this template version"]}
+
+
+def test_not_applicable_items_do_not_count_in_a_pass_rate():
+    items = [{"key": "a", "kind": "pass_fail", "text": "A"}, {"key": "b", "kind": "pass_fail", "text": "B"},
+             {"key": "c", "kind": "pass_fail", "text": "C"}]
+    answers = {"a": {"result": "pass"}, "b": {"result": "fail"}, "c": {"result": "na"}}
+    assert evaluate(items, "pass_rate", 100, answers).score == 50
+
+
+def test_template_item_mistakes_are_named():
+    problems = item_problems([{"key": "a", "kind": "deduction", "text": "A"},
+                              {"key": "a", "kind": "number", "text": "B"}])
+    assert problems == {"a": ["deduction and score items need points (the maximum)", "item keys must be unique",
+                              "number items need an allowed min or max"]}
+
+
+@pytest.mark.parametrize(("server", "phone", "flagged"), [(90, 90, False), (90, None, False), (90, 95, True),
+                                                            (90, 90.001, False)])
+def test_the_phones_score_is_compared_not_trusted(server, phone, flagged):
+    assert score_mismatch(server, phone) is flagged
+
+
+@pytest.mark.parametrize(("current", "incoming", "result", "stale"), [
+    ("open", "done", "done", False),
+    ("reopened", "done", "done", False),
+    ("done", "open", "done", True),
+    ("verified", "done", "verified", True),
+    ("verified", "open", "verified", True),
+    ("done", "done", "done", False),
+])
+def test_a_status_never_goes_back(current, incoming, result, stale):
+    decision = merge_status(current, incoming)
+    assert (decision.status, decision.stale) == (result, stale)

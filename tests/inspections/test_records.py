@@ -1,0 +1,88 @@
+"""Pushed inspections: judged against the exact template version, scored by the server, refused with
+field errors when they cannot be stored (fault cases 20, 21, 22)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from server.extensions import db
+from server.models import Inspection
+from tests.inspections.conftest import passing_answers, photo, push, record, template_items
+
+
+def _dorm_check(app, school, room_index=0, **answers):
+    template_id = school.templates["dorm_hygiene"]
+    full = {**passing_answers(template_items(app, template_id)), **answers}
+    return {"template_id": template_id, "room_id": school.dorms[room_index], "answers": full}
+
+
+def _stored(app):
+    with app.app_context():
+        return db.session.scalars(db.select(Inspection).order_by(Inspection.id)).all()
+
+
+def test_the_server_scores_a_dorm_by_the_rubric_and_flags_a_wrong_phone_score(app, school):
+    data = _dorm_check(app, school, quilt={"deduct": 5}, line={"deduct": 3}, water={"deduct": 10},
+                       appliances={"deduct": 15, "photos": [photo("heater")]})
+    data["score"] = 80  # the phone added it up wrong: 100 - 5 - 3 - 10 - 15 = 67
+    [result] = push(app, school.inspector, [record("inspection", data)])
+    assert result["status"] == "accepted"
+    [inspection] = _stored(app)
+    assert (inspection.score, inspection.phone_score, inspection.flags) == (67, 80, ["score_mismatch"])
+    assert inspection.failed_count == 4
+    # Only the hazard (illegal appliance) becomes a fix; the rest are the score.
+    assert [a["item_key"] for a in school.admin.get("/api/v1/actions").get_json()["items"]] == ["appliances"]
+
+
+def test_an_unknown_template_version_is_rejected_with_a_field_error(app, school):
+    data = _dorm_check(app, school)
+    data["template_id"] = 99999
+    [result] = push(app, school.inspector, [record("inspection", data)])
+    assert result["status"] == "rejected" and "template_id" in result["errors"]
+    assert _stored(app) == []
+
+
+def test_a_retired_version_is_accepted_and_kept_against_that_version(app, school):
+    old_id = school.templates["dorm_hygiene"]
+    draft = school.admin.post(f"/api/v1/templates/{old_id}/copy").get_json()
+    school.admin.post(f"/api/v1/templates/{draft['id']}/publish")
+    [result] = push(app, school.inspector, [record("inspection", _dorm_check(app, school, quilt={"deduct": 4}))])
+    assert result["status"] == "accepted"
+    [inspection] = _stored(app)
+    assert (inspection.template_version_id, inspection.score, inspection.flags) == (old_id, 96, ["retired_version"])
+
+
+def test_the_target_must_be_a_room_of_the_school_the_checklist_applies_to(app, school, factory):
+    canteen_check = _dorm_check(app, school)
+    canteen_check["room_id"] = school.zones[0]
+    other = factory.api_user("s2", ("admin",))
+    foreign_room = other.post("/api/v1/rooms", json={"name": "外校宿舍", "kind": "dorm"}).get_json()["id"]
+    foreign = _dorm_check(app, school)
+    foreign["room_id"] = foreign_room
+    both = _dorm_check(app, school)
+    both["asset_id"] = 1
+    results = push(app, school.inspector, [record("inspection", d) for d in (canteen_check, foreign, both)])
+    assert [r["status"] for r in results] == ["rejected"] * 3
+    assert [next(iter(r["errors"])) for r in results] == ["room_id", "room_id", "room_id"]
+
+
+def test_missing_answers_and_missing_hazard_photos_are_refused(app, school):
+    data = _dorm_check(app, school, appliances={"deduct": 15})
+    del data["answers"]["quilt"]
+    [result] = push(app, school.inspector, [record("inspection", data)])
+    assert result["status"] == "rejected"
+    assert result["errors"]["answers"] == {"quilt": ["not answered"], "appliances": ["a failed item needs a photo"]}
+
+
+def test_a_phone_clock_in_1970_is_accepted_on_the_server_day_and_flagged(app, school):
+    [result] = push(app, school.inspector, [record("inspection", _dorm_check(app, school),
+                                                    datetime(1970, 1, 1, tzinfo=UTC))])
+    assert result["status"] == "accepted"
+    [inspection] = _stored(app)
+    assert inspection.flags == ["clock_skew"]
+    assert abs(inspection.performed_at.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_a_fixer_cannot_push_inspections(app, school):
+    [result] = push(app, school.fixer, [record("inspection", _dorm_check(app, school))])
+    assert result["status"] == "rejected"
+    assert _stored(app) == []
