@@ -147,3 +147,13 @@ def test_cli_prints_a_sheet_with_progress(admin_api, school, app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "wrote 3 labels on 1 pages" in result.output
     assert len(_scan(out.read_bytes())) == 3
+
+
+def test_deleting_a_room_takes_its_labels_with_it(admin_api, school):
+    room_id = school["rooms"][1]  # rooms[0] holds assets, which do keep a room from going
+    code = next(iter(_scan(_sheet(admin_api, ids=[room_id]).data))).rsplit("/", 1)[1]
+    cursor = admin_api.get("/api/v1/sync/pull").get_json()["cursor"]
+    assert admin_api.delete(f"/api/v1/rooms/{room_id}").status_code == 204
+    assert admin_api.get(f"/api/v1/labels/resolve/{code}").status_code == 404
+    deleted = admin_api.get(f"/api/v1/sync/pull?cursor={cursor}").get_json()["deleted"]
+    assert {d["type"] for d in deleted} == {"room", "label"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from server.models.base import Base, Syncable, utcnow
 from server.models.core import Asset, Room
@@ -37,6 +37,7 @@ class Label(Syncable, Base):
     # 10,000 labels adds nothing to the change feed.
     printed_at: Mapped[datetime | None]
 
-    room: Mapped[Room | None] = relationship()
-    asset: Mapped[Asset | None] = relationship()
+    # A label goes with its room or asset: deleting one tombstones its labels for the phones too.
+    room: Mapped[Room | None] = relationship(backref=backref("labels", cascade="all, delete-orphan"))
+    asset: Mapped[Asset | None] = relationship(backref=backref("labels", cascade="all, delete-orphan"))
     replaced_by: Mapped[Label | None] = relationship(remote_side=[id])
