@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from server.extensions import db
-from server.models import Building, Room, Site
+from server.models import Building, Label, Room, Site
+from server.services import labels
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -21,8 +22,11 @@ def seed_school(app, factory) -> dict:
         rooms = [Room(site_id=site.id, name=name, kind=kind, building_id=b.id, floor=1)
                  for name, kind in (("101", "dorm"), ("102", "dorm"), ("粗加工间", "canteen_zone"))]
         db.session.add_all(rooms)
+        db.session.flush()
+        labels.ensure_labels(db.session, site_id, labels.Selection(target="room"))
         db.session.commit()
-        return {"site_id": site_id, "rooms": {r.name: r.id for r in rooms}}
+        codes = {lab.room.name: lab.code for lab in db.session.scalars(db.select(Label))}
+        return {"site_id": site_id, "rooms": {r.name: r.id for r in rooms}, "codes": codes}
 
 
 def login(page, base: str, username: str = "zhang") -> None:
@@ -51,4 +55,47 @@ def test_login_then_offline_shell(app, factory, pwa_server, phone):
     assert "3 个房间" in page.inner_text("#ref-counts")
     page.click("#tile-settings")
     page.wait_for_selector("#lang-select")
+    assert not phone.errors
+
+
+def test_label_links_open_rooms_offline_and_say_replaced_or_unknown(app, factory, pwa_server, phone):
+    school = seed_school(app, factory)
+    with app.app_context():
+        old = school["codes"]["102"]
+        new = labels.reissue(db.session, old).code
+    page = phone.page
+    login(page, pwa_server.url)
+    page.wait_for_selector("body[data-syncing='0']", state="attached")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    pwa_server.stop()
+
+    # A printed label opened by the camera app, with the server gone: straight to the room.
+    page.goto(f"{pwa_server.url}/q/{school['codes']['101']}")
+    page.wait_for_selector("#item-title")
+    assert page.inner_text("#item-title") == "101"
+    assert "标签链接" in page.inner_text("main")
+    phone.shot("room-from-label-link")
+
+    page.goto(f"{pwa_server.url}/q/{old}")
+    page.wait_for_selector("#label-status")
+    assert "已被替换" in page.inner_text("#label-status")
+    assert new in page.inner_text("main")
+
+    page.goto(f"{pwa_server.url}/q/R0YGHZW")  # well formed, but no such label in this school
+    page.wait_for_selector("#label-status")
+    assert "未知标签" in page.inner_text("#label-status")
+
+    # Typed codes are checked by the check character before anything is looked up.
+    page.goto(f"{pwa_server.url}/app/#/scan")
+    page.wait_for_selector("#manual-code")
+    good = school["codes"]["粗加工间"]
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")
+    page.fill("#manual-code", typo)
+    page.click("form.row button[type=submit]")
+    assert "校验位" in page.inner_text("#manual-error")
+    page.fill("#manual-code", good.lower())
+    page.click("form.row button[type=submit]")
+    page.wait_for_selector("#item-title")
+    assert page.inner_text("#item-title") == "粗加工间"
+    assert "手动输入" in page.inner_text("main")
     assert not phone.errors

@@ -12,11 +12,10 @@ export async function resolveCode(code) {
   try {
     return fromServer(await api.resolveLabel(code));
   } catch (exc) {
-    if (exc instanceof ApiError && exc.status === 404) {
-      const body = exc.details || {};
-      if (body.status === 'replaced' || exc.code === 'label_replaced') return { status: 'replaced' };
-      return { status: 'unknown' };
+    if (exc instanceof ApiError && (exc.status === 410 || exc.code === 'label_replaced')) {
+      return { status: 'replaced', replacedBy: exc.details?.replaced_by || null };
     }
+    if (exc instanceof ApiError && (exc.status === 404 || exc.status === 422)) return { status: 'unknown' };
     if (exc instanceof NetworkError || exc instanceof ApiError) {
       // Offline: the cache is complete as of the last pull, so a code missing from it is unknown,
       // unless this phone never pulled any label.

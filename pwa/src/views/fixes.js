@@ -34,7 +34,7 @@ export async function fixes({ session }) {
     const room = await ref.get('room', a.data.room_id);
     rows.push(h('li', { dataset: { action: a.id } },
       h('a', { href: `#/fix/${encodeURIComponent(a.id)}` }, h('strong', {}, title(a))),
-      h('div', { class: 'muted' }, room?.data?.name || '', a.data.due_at ? ` · ${t('due', { t: formatTime(a.data.due_at) })}` : ''),
+      h('div', { class: 'muted' }, room?.data?.name || a.data.room_name || '', a.data.deadline ? ` · ${t('due', { t: formatTime(a.data.deadline) })}` : ''),
       a.data.hazard ? h('span', { class: 'tag red' }, t('hazard')) : null));
   }
   render(h('h1', {}, t('fixes_title')),
@@ -62,7 +62,7 @@ export async function fix({ params, navigate }) {
     } });
   render(
     h('h1', {}, title(a)),
-    h('p', { class: 'muted' }, room?.data?.name || '', a.data.due_at ? ` · ${t('due', { t: formatTime(a.data.due_at) })}` : ''),
+    h('p', { class: 'muted' }, room?.data?.name || a.data.room_name || '', a.data.deadline ? ` · ${t('due', { t: formatTime(a.data.deadline) })}` : ''),
     a.data.note ? h('p', {}, a.data.note) : null,
     h('label', { class: 'field' }, t('done_note'), note),
     h('label', { class: 'btn secondary photo-btn' }, t('add_photo'), file),

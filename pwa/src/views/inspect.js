@@ -5,76 +5,14 @@ import * as outbox from '../outbox.js';
 import { takePhoto } from '../photo.js';
 import * as ref from '../refcache.js';
 import { blobImage, h, render, toast } from '../ui.js';
+import { applicable, judge, missing as missingOf, score as scoreOf } from '../checklist.js';
 
-/** Normalise one template item to what the form needs, whatever optional fields the template leaves out. */
-export function normaliseItem(item, index) {
-  return {
-    key: String(item.key ?? item.id ?? item.code ?? index),
-    text: pick(item, 'text') || pick(item, 'label') || pick(item, 'name') || pick(item, 'title'),
-    hint: pick(item, 'hint') || pick(item, 'help'),
-    kind: item.kind || item.type || 'pass_fail',
-    points: Number(item.points ?? item.deduction ?? item.weight ?? 0) || 0,
-    max: item.max ?? item.max_points ?? item.max_score ?? null,
-    min: item.min ?? item.min_value ?? null,
-    maxValue: item.max_value ?? null,
-    unit: item.unit || '',
-    choices: item.choices || item.options || [],
-    photoOnFail: Boolean(item.photo_required_on_fail ?? item.require_photo_on_fail ?? item.photo_on_fail),
-    noteOnFail: Boolean(item.note_required_on_fail ?? item.require_note_on_fail ?? item.note_on_fail),
-    hazard: Boolean(item.hazard ?? item.is_hazard),
-    section: pick(item, 'section') || pick(item, 'group'),
-  };
-}
-
-export function templateItems(tpl) {
-  return (tpl.data.items || []).map(normaliseItem);
-}
-
-/** Score as the phone sees it (the server computes its own and flags a mismatch). */
-export function liveScore(tpl, items, answers) {
-  const hasScores = items.some((it) => it.kind === 'score');
-  const base = hasScores ? 0 : Number(tpl.data.max_score ?? tpl.data.total ?? 100);
-  let score = base;
-  for (const it of items) {
-    const a = answers[it.key] || {};
-    if (it.kind === 'score') score += Number(a.value || 0);
-    else if (it.kind === 'deduction') score -= Number(a.value || 0);
-    else if (a.result === 'fail') score -= it.points;
-  }
-  return Math.max(0, Math.round(score * 10) / 10);
-}
-
-function isScored(tpl, items) {
-  return Boolean(tpl.data.scored ?? tpl.data.max_score ?? items.some((it) => it.kind === 'score' || it.kind === 'deduction'
-    || it.points > 0));
-}
-
-/** Templates (latest version of each) that apply to this room or asset. */
+/** Templates that apply to this room or asset (latest published version of each). */
 export async function applicableTemplates(type, obj) {
-  const latest = new Map();
-  for (const tpl of await ref.all('template')) {
-    const d = tpl.data;
-    if (d.active === false || d.retired || d.status === 'retired') continue;
-    const kinds = d.room_kinds || d.applies_to || d.target_kinds || null;
-    const target = type === 'room' ? obj.data.kind : 'asset';
-    if (kinds && kinds.length && !kinds.includes(target) && !kinds.includes(type)) continue;
-    const family = d.template_id ?? d.code ?? tpl.id;
-    const prev = latest.get(family);
-    if (!prev || Number(d.version ?? tpl.version) > Number(prev.data.version ?? prev.version)) latest.set(family, tpl);
-  }
-  return [...latest.values()];
+  return applicable(await ref.all('template'), type, obj.data);
 }
 
-function missingFor(items, answers) {
-  const missing = [];
-  for (const it of items) {
-    const a = answers[it.key] || {};
-    if (it.kind === 'pass_fail' && !a.result) missing.push({ key: it.key, why: 'result' });
-    if (a.result === 'fail' && it.photoOnFail && !(a.photos || []).length) missing.push({ key: it.key, why: 'photo' });
-    if (a.result === 'fail' && it.noteOnFail && !(a.note || '').trim()) missing.push({ key: it.key, why: 'note' });
-  }
-  return missing;
-}
+const PROBLEM_TEXT = { photo: 'photo_required', note: 'note_required', answer: 'required_missing', range: 'required_missing' };
 
 export async function inspect({ params, query, navigate }) {
   const [templateId, targetType, targetId] = params;
@@ -84,41 +22,54 @@ export async function inspect({ params, query, navigate }) {
     render(h('p', { class: 'error' }, t('label_not_cached', { code: query.code || targetId })));
     return;
   }
-  const items = templateItems(tpl);
+  const template = tpl.data;
+  const items = template.items || [];
   const draftId = `inspection:${templateId}:${targetType}:${targetId}`;
   const draft = await outbox.getDraft(draftId);
-  const state = draft?.state || { answers: {}, note: '', entry: query.entry || 'typed', code: query.code || null,
-    started_at: outbox.localTimestamp() };
-  const scored = isScored(tpl, items);
+  const state = draft?.state || {
+    answers: Object.fromEntries(items.filter((it) => it.kind === 'deduction').map((it) => [it.key, { deduct: 0 }])),
+    note: '', entry: query.entry || 'typed', started_at: outbox.localTimestamp(),
+  };
+  const scored = template.scoring === 'deduction' || template.scoring === 'sum' || template.category === 'dorm';
   const scoreValue = h('span', { id: 'live-score' });
   const missingLine = h('div', { class: 'need', id: 'missing' });
+  const cards = new Map();
 
   let saveTimer = null;
   const save = () => {
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(() => outbox.saveDraft({ id: draftId, kind: 'inspection', state }), 200);
+    saveTimer = setTimeout(() => outbox.saveDraft({ id: draftId, kind: 'inspection', state }), 150);
   };
   const refresh = () => {
-    scoreValue.textContent = String(liveScore(tpl, items, state.answers));
-    const missing = missingFor(items, state.answers);
-    missingLine.textContent = missing.length ? t('required_missing', { n: missing.length }) : '';
+    const value = scoreOf(template, state.answers);
+    scoreValue.textContent = value === null ? '—' : String(value);
+    const open = missingOf(template, state.answers);
+    missingLine.textContent = open.length ? t('required_missing', { n: open.length }) : '';
     for (const it of items) {
-      const card = document.querySelector(`[data-item="${CSS.escape(it.key)}"]`);
-      card?.classList.toggle('failed', state.answers[it.key]?.result === 'fail');
+      const { outcome, problems } = judge(it, state.answers[it.key]);
+      const card = cards.get(it.key);
+      card.el.classList.toggle('failed', outcome === 'fail');
+      card.need.textContent = outcome === 'fail' ? problems.filter((p) => p === 'photo' || p === 'note')
+        .map((p) => t(PROBLEM_TEXT[p])).join(' · ') : '';
+      card.extra.hidden = outcome !== 'fail' && it.kind !== 'photo' && it.kind !== 'text'
+        && !(state.answers[it.key]?.photos || []).length && !state.answers[it.key]?.note;
     }
   };
   const answer = (key) => {
     state.answers[key] = state.answers[key] || {};
     return state.answers[key];
   };
+  const changed = () => {
+    save();
+    refresh();
+  };
 
   const itemCard = (it) => {
-    const a = answer(it.key);
-    const extra = h('div', { class: 'fail-extra' });
+    const need = h('div', { class: 'need' });
     const photoRow = h('div', { class: 'photos' });
     const drawPhotos = async () => {
       photoRow.replaceChildren();
-      for (const hash of a.photos || []) {
+      for (const hash of state.answers[it.key]?.photos || []) {
         const p = await outbox.getPhoto(hash);
         if (p) photoRow.append(blobImage(p.blob, t('add_photo')));
       }
@@ -126,111 +77,109 @@ export async function inspect({ params, query, navigate }) {
     const fileInput = h('input', {
       type: 'file', accept: 'image/*', capture: 'environment', class: 'photo-input',
       onchange: async () => {
+        const a = answer(it.key);
         for (const file of fileInput.files) {
           const hash = await takePhoto(file);
           a.photos = [...new Set([...(a.photos || []), hash])];
         }
         fileInput.value = '';
-        save();
-        refresh();
+        changed();
         drawPhotos();
       },
     });
-    const note = h('textarea', { class: 'input note', placeholder: t('note'), value: a.note || '',
-      oninput: () => { a.note = note.value; save(); refresh(); } });
-    const needs = [it.photoOnFail && t('photo_required'), it.noteOnFail && t('note_required')].filter(Boolean).join(' · ');
-    extra.append(
-      needs ? h('div', { class: 'need' }, needs) : '',
-      note,
-      h('div', { class: 'row' }, h('label', { class: 'btn secondary photo-btn' }, t('add_photo'), fileInput)),
-      photoRow);
+    const note = h('textarea', { class: 'input note', placeholder: t('note'), value: state.answers[it.key]?.note || '',
+      oninput: () => {
+        answer(it.key).note = note.value;
+        changed();
+      } });
+    const extra = h('div', { class: 'fail-extra' }, need, note,
+      h('div', { class: 'row' }, h('label', { class: 'btn secondary photo-btn' }, t('add_photo'), fileInput)), photoRow);
     drawPhotos();
 
-    let control;
+    let control = null;
+    const current = state.answers[it.key] || {};
     if (it.kind === 'pass_fail') {
       const buttons = ['pass', 'fail', 'na'].map((value) => h('button', {
-        type: 'button', class: value, 'aria-pressed': String(a.result === value), dataset: { value },
+        type: 'button', class: value, 'aria-pressed': String(current.result === value), dataset: { value },
         onclick: () => {
-          a.result = value;
+          answer(it.key).result = value;
           for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.value === value));
-          extra.hidden = value !== 'fail' && !(a.photos || []).length && !a.note;
-          save();
-          refresh();
+          changed();
         },
       }, t(value)));
       control = h('div', { class: 'toggle' }, buttons);
-      extra.hidden = a.result !== 'fail' && !(a.photos || []).length && !a.note;
-    } else if (it.kind === 'score' || it.kind === 'deduction' || it.kind === 'number') {
-      const input = h('input', { class: 'input', type: 'number', inputmode: 'decimal', step: 'any',
-        min: it.kind === 'number' ? it.min ?? undefined : 0,
-        max: it.kind === 'number' ? it.maxValue ?? undefined : it.max ?? it.points ?? undefined,
-        value: a.value ?? '',
+    } else if (it.kind === 'deduction' || it.kind === 'score' || it.kind === 'number') {
+      const field = { deduction: 'deduct', score: 'score', number: 'value' }[it.kind];
+      const input = h('input', {
+        class: 'input', type: 'number', inputmode: 'decimal', step: 'any', name: it.key,
+        min: it.kind === 'number' ? it.min ?? undefined : 0, max: it.kind === 'number' ? it.max ?? undefined : it.points,
+        value: current[field] ?? '',
         oninput: () => {
-          a.value = input.value === '' ? null : Number(input.value);
-          if (it.kind === 'deduction') a.result = a.value > 0 ? 'fail' : 'pass';
-          if (it.kind === 'number') {
-            const bad = (it.min !== null && a.value < it.min) || (it.maxValue !== null && a.value > it.maxValue);
-            a.result = a.value === null ? undefined : bad ? 'fail' : 'pass';
-          }
-          extra.hidden = a.result !== 'fail';
-          save();
-          refresh();
-        } });
-      const label = it.kind === 'score' ? t('score') : it.kind === 'deduction' ? t('deduct') : t('value');
-      const range = it.kind === 'number' ? `${it.min ?? ''}–${it.maxValue ?? ''} ${it.unit}` : `≤ ${it.max ?? it.points}`;
+          const a = answer(it.key);
+          if (input.value === '') delete a[field];
+          else a[field] = Number(input.value);
+          changed();
+        },
+      });
+      const label = { deduction: t('deduct'), score: t('score'), number: t('value') }[it.kind];
+      const range = it.kind === 'number' ? `${it.min ?? ''}–${it.max ?? ''} ${it.unit || ''}` : `0–${it.points}`;
       control = h('label', { class: 'field' }, `${label} (${range})`, input);
-      extra.hidden = a.result !== 'fail';
     } else if (it.kind === 'choice') {
-      const select = h('select', { class: 'input', onchange: () => { a.value = select.value; save(); } },
-        h('option', { value: '' }, '—'), it.choices.map((c) => h('option', { value: c.value ?? c }, pick(c, 'text') || c)));
-      select.value = a.value ?? '';
+      const select = h('select', { class: 'input', name: it.key, onchange: () => {
+        answer(it.key).choice = select.value || undefined;
+        changed();
+      } }, h('option', { value: '' }, '—'), (it.options || []).map((o) => h('option', { value: o.key }, pick(o, 'text'))));
+      select.value = current.choice ?? '';
       control = select;
-    } else {
-      control = null; // text and photo items: the note and photo fields below are the answer
-      extra.hidden = false;
+    } else if (it.kind === 'text') {
+      const input = h('input', { class: 'input', name: it.key, value: current.text || '', oninput: () => {
+        answer(it.key).text = input.value;
+        changed();
+      } });
+      control = input;
     }
-    return h('div', { class: 'item', dataset: { item: it.key, kind: it.kind } },
-      it.section ? h('div', { class: 'item-hint' }, it.section) : null,
-      h('div', { class: 'item-title' }, it.text, it.hazard ? h('span', { class: 'tag red' }, ` ${t('hazard')}`) : ''),
-      it.hint ? h('div', { class: 'item-hint' }, it.hint) : null,
+    const el = h('div', { class: 'item', dataset: { item: it.key, kind: it.kind } },
+      h('div', { class: 'item-title' }, pick(it, 'text'), it.hazard ? h('span', { class: 'tag red' }, ` ${t('hazard')}`) : ''),
       control, extra);
+    cards.set(it.key, { el, need, extra });
+    return el;
   };
 
   const submit = h('button', {
     class: 'btn block', type: 'button', id: 'submit-inspection',
     onclick: async () => {
-      const missing = missingFor(items, state.answers);
-      if (missing.length) {
+      const open = missingOf(template, state.answers);
+      if (open.length) {
         refresh();
-        document.querySelector(`[data-item="${CSS.escape(missing[0].key)}"]`)?.scrollIntoView();
-        toast(t('required_missing', { n: missing.length }), 'warn');
+        cards.get(open[0].key)?.el.scrollIntoView();
+        toast(t('required_missing', { n: open.length }), 'warn');
         return;
       }
       clearTimeout(saveTimer);
-      const answers = items.map((it) => {
-        const a = state.answers[it.key] || {};
-        return { key: it.key, result: a.result ?? null, value: a.value ?? null, note: (a.note || '').trim() || null,
-          photos: a.photos || [] };
-      });
-      const photos = [...new Set(answers.flatMap((a) => a.photos))];
+      const answers = {};
+      for (const it of items) {
+        const a = state.answers[it.key];
+        if (!a) continue;
+        const clean = { ...a };
+        if (clean.note !== undefined) clean.note = clean.note.trim() || null;
+        if (!clean.photos?.length) delete clean.photos;
+        answers[it.key] = clean;
+      }
+      const photos = [...new Set(Object.values(answers).flatMap((a) => a.photos || []))];
+      const id = Number(targetId);
       const data = {
-        template_id: tpl.data.template_id ?? tpl.id,
-        template_version: tpl.data.version ?? tpl.version,
-        template_version_id: tpl.id,
-        target_type: targetType,
-        target_id: Number.isNaN(Number(targetId)) ? targetId : Number(targetId),
-        [`${targetType}_id`]: Number.isNaN(Number(targetId)) ? targetId : Number(targetId),
-        entry: state.entry, // scanned | typed | link: how the inspector reached the room
-        label_code: state.code || null,
-        started_at: state.started_at,
-        note: state.note || null,
+        template_id: Number(tpl.id),
+        [`${targetType}_id`]: id,
+        // The room was reached through its label (camera or the label's link), not typed in.
+        scanned: state.entry === 'scanned' || state.entry === 'link',
         answers,
-        photos,
-        score: scored ? liveScore(tpl, items, state.answers) : null,
+        score: scoreOf(template, state.answers),
+        note: state.note.trim() || null,
+        photos: [],
       };
       await outbox.enqueue({
         type: 'inspection', data, photos, draftId,
-        summary: { title: pick(tpl.data), subtitle: target.data.name },
+        summary: { title: pick(template), subtitle: target.data.name },
       });
       toast(t('submitted'));
       window.dispatchEvent(new CustomEvent('xunjian:queued'));
@@ -240,12 +189,15 @@ export async function inspect({ params, query, navigate }) {
 
   render(
     h('p', { class: 'muted' }, target.data.name, ' · ', h('span', { class: 'tag', id: 'entry-tag' }, t(`entry_${state.entry}`))),
-    h('h1', {}, pick(tpl.data)),
+    h('h1', {}, pick(template)),
     draft ? h('p', { class: 'ok', id: 'draft-restored' }, t('draft_restored')) : null,
     h('div', { id: 'items' }, items.map(itemCard)),
     h('label', { class: 'field' }, t('note'), h('textarea', { class: 'input', id: 'inspection-note', value: state.note,
-      oninput: (e) => { state.note = e.target.value; save(); } })),
-    scored ? h('div', { class: 'score' }, h('span', {}, t('score')), scoreValue) : null,
+      oninput: (e) => {
+        state.note = e.target.value;
+        save();
+      } })),
+    h('div', { class: 'score', id: 'score-bar', hidden: !scored }, h('span', {}, t('score')), scoreValue),
     missingLine,
     submit,
     draft ? h('button', { class: 'btn secondary block', type: 'button', onclick: async () => {

@@ -79,6 +79,7 @@ export async function label({ params, query, navigate }) {
   render(
     h('h1', {}, parsed.code),
     h('p', { class: 'error', id: 'label-status', dataset: { status: found.status } }, t(key, { code: parsed.code })),
+    found.replacedBy ? h('p', {}, h('a', { href: `#/label/${found.replacedBy}?entry=${entry}` }, found.replacedBy)) : null,
     h('a', { class: 'btn block', href: '#/scan' }, t('scan_title')),
   );
 }

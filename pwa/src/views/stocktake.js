@@ -10,8 +10,7 @@ import { scannerPanel } from './scan.js';
 import { h, render, toast } from '../ui.js';
 
 function isOpen(st) {
-  const s = st.data.status;
-  return !s || s === 'open' || s === 'in_progress' || s === 'active';
+  return !st.data.status || st.data.status === 'open';
 }
 
 export async function stocktakeList() {
@@ -26,24 +25,26 @@ export async function stocktakeList() {
   );
 }
 
-/** Asset ids expected in a room for this stocktake: its own list if it sent one, else the book. */
+/** The server's scope rule (server/services/reconcile.py in_scope): which booked assets it expects. */
+export function inScope(asset, room, st) {
+  if (asset.status === 'scrapped') return false;
+  const cats = st.categories || [];
+  const buildings = st.building_ids || [];
+  const kinds = st.room_kinds || [];
+  if (cats.length && !cats.includes(asset.category)) return false;
+  if (buildings.length && (!room || !buildings.includes(room.building_id))) return false;
+  return !kinds.length || Boolean(room && kinds.includes(room.kind));
+}
+
+/** Expected asset ids per room (by the book's room), from the pulled ledger and the stocktake's scope. */
 async function expectedByRoom(st) {
+  const rooms = new Map((await ref.all('room')).map((r) => [r.id, r.data]));
   const byRoom = new Map();
-  const add = (roomId, assetId) => {
-    const key = String(roomId ?? '');
-    if (!byRoom.has(key)) byRoom.set(key, new Set());
-    byRoom.get(key).add(String(assetId));
-  };
-  const listed = st.data.expected || st.data.items || st.data.expected_assets;
-  if (Array.isArray(listed) && listed.length) {
-    for (const e of listed) add(e.room_id ?? e.expected_room_id, e.asset_id ?? e.id);
-  } else {
-    const roomScope = st.data.room_ids ? new Set(st.data.room_ids.map(String)) : null;
-    for (const a of await ref.all('asset')) {
-      if (a.data.status === 'scrapped') continue;
-      if (roomScope && !roomScope.has(String(a.data.room_id))) continue;
-      add(a.data.room_id, a.id);
-    }
+  for (const a of await ref.all('asset')) {
+    const roomId = a.data.room_id === null || a.data.room_id === undefined ? '' : String(a.data.room_id);
+    if (!inScope(a.data, rooms.get(roomId), st.data)) continue;
+    if (!byRoom.has(roomId)) byRoom.set(roomId, new Set());
+    byRoom.get(roomId).add(a.id);
   }
   return byRoom;
 }
@@ -105,8 +106,9 @@ export async function stocktake({ params }) {
       h('button', { class: 'btn block', type: 'button', id: 'save-unknown', onclick: async () => {
         await outbox.enqueue({
           type: 'stocktake_scan', photos: photo ? [photo] : [],
-          data: { stocktake_id: st.id, asset_id: null, label_code: code, room_id: room ? Number(room.id) : null,
-            condition: 'good', note: desc.value.trim() || null, photos: photo ? [photo] : [], entry: 'scanned' },
+          data: { stocktake_id: Number(st.id), asset_id: null, label: code, room_id: Number(room.id),
+            condition: 'good', description: desc.value.trim() || t('unknown_label', { code }),
+            photos: photo ? [photo] : [] },
           summary: { title: t('unknown_label', { code }), subtitle: room?.data?.name || '' },
         });
         unknownBox.replaceChildren();
@@ -115,7 +117,7 @@ export async function stocktake({ params }) {
       } }, t('record_unknown'))));
   };
 
-  const onCode = async ({ code, kind, entry }) => {
+  const onCode = async ({ code, kind }) => {
     const found = await resolveCode(code);
     if (kind === 'room') {
       if (found.status === 'room') {
@@ -153,8 +155,8 @@ export async function stocktake({ params }) {
     counted.set(found.id, room.id);
     await outbox.enqueue({
       type: 'stocktake_scan',
-      data: { stocktake_id: Number.isNaN(Number(st.id)) ? st.id : Number(st.id), asset_id: Number(found.id),
-        label_code: code, room_id: Number(room.id), condition: 'good', note: null, photos: [], entry },
+      data: { stocktake_id: Number(st.id), asset_id: Number(found.id), label: code, room_id: Number(room.id),
+        condition: 'good', note: null, photos: [] },
       summary: { title: name, subtitle: room.data.name },
     });
     beep(true);
