@@ -12,6 +12,7 @@ from server.extensions import db
 from server.models import ROLES, Site
 from server.services import accounts, demo, templates
 from server.services.errors import DomainError
+from sync import feed
 
 
 @click.command("create-user")
@@ -75,6 +76,20 @@ def seed_demo_command():
         click.echo("demo schools already there")
 
 
+@click.command("prune-tombstones")
+@with_appcontext
+@click.option("--keep", default=10000, show_default=True,
+              help="tombstones to keep per school; phones whose cursor is older must pull from scratch")
+def prune_tombstones_command(keep: int):
+    """Forget old deletions so the change feed stays small."""
+    total = 0
+    for site in db.session.scalars(select(Site)):
+        total += feed.prune_tombstones(db.session, site.id, keep)
+    db.session.commit()
+    click.echo(f"forgot {total} tombstone(s)")
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, create_site_command, seed_demo_command, install_templates_command):
+    for command in (create_user_command, create_site_command, seed_demo_command, install_templates_command,
+                    prune_tombstones_command):
         app.cli.add_command(command)

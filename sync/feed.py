@@ -236,3 +236,11 @@ def forget_tombstones(session: Session, site_id: int, up_to_seq: int) -> int:
     session.execute(update(SyncSiteCounter).where(SyncSiteCounter.site_id == site_id)
                     .values(forgotten_seq=up_to_seq))
     return deleted.rowcount
+
+
+def prune_tombstones(session: Session, site_id: int, keep: int) -> int:
+    """Forget all but the newest `keep` tombstones of a site."""
+    cutoff = session.scalar(
+        select(SyncChange.seq).where(SyncChange.site_id == site_id, SyncChange.deleted.is_(True))
+        .order_by(SyncChange.seq.desc()).offset(keep).limit(1))
+    return 0 if cutoff is None else forget_tombstones(session, site_id, cutoff)
