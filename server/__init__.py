@@ -70,7 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     labels.register_label_type()
     register_inspection_types()
 
-    from server import cli, console, labels_cli, pwa
+    from server import asset_area, cli, console, labels_cli, pwa
     from server.console import inspections as inspections_console
     from server.console import labels as labels_console
     cli.init_app(app)
@@ -79,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     labels_console.init_app(app)
     pwa.init_app(app)
     inspections_console.init_app(app)
+    asset_area.init_app(app, api)
 
     app.before_request(_require_json_body)
     app.after_request(_security_headers)

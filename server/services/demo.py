@@ -50,8 +50,10 @@ _seeders: list[Seeder] = []
 
 
 def register_seeder(seeder: Seeder) -> None:
-    """Add history to each demo school after its catalogue is built (called in registration order)."""
-    _seeders.append(seeder)
+    """Add history to each demo school after its catalogue is built (called in registration order).
+    Registering the same seeder again (another create_app in one process) changes nothing."""
+    if seeder not in _seeders:
+        _seeders.append(seeder)
 
 
 @dataclass
