@@ -59,14 +59,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     api = openapi.XunjianApi(app, spec_kwargs=openapi.spec_kwargs())
     errors.init_app(app)
 
-    from server.api import admin, auth, inspections, labels, reports, sync
+    from server.api import admin, attachments, auth, inspections, labels, reports, sync
     from server.inspection_types import register_inspection_types
     from server.sync_types import register_core_types
 
-    for blp in (auth.blp, admin.blp, sync.blp, labels.blp, inspections.blp, reports.blp):
+    for blp in (auth.blp, admin.blp, sync.blp, attachments.blp, labels.blp, inspections.blp, reports.blp):
         csrf.exempt(blp)  # bearer-token API: no cookies, so no CSRF to defend against
         api.register_blueprint(blp)
     register_core_types()
+    sync.document(api)
     labels.register_label_type()
     register_inspection_types()
 

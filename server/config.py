@@ -26,6 +26,10 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "ATTACHMENT_DIR": os.environ.get("ATTACHMENT_DIR") or str(instance_path / "attachments"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        # Push: a batch of 500 inspections is about 0.5 MB; the limits leave room and stop abuse.
+        "SYNC_MAX_RECORDS": int(os.environ.get("SYNC_MAX_RECORDS", 1000)),
+        "SYNC_MAX_BODY_BYTES": int(os.environ.get("SYNC_MAX_BODY_BYTES", 4 * 1024 * 1024)),
+        "ATTACHMENT_MAX_BYTES": int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),

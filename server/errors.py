@@ -59,9 +59,8 @@ def handle_http_exception(exc: HTTPException):
     code = CODES.get(status, "error")
     message = exc.description or exc.name
     if status == 413:
-        from flask import current_app
-        return error_response(413, code, "request body too large",
-                              {"max_bytes": current_app.config["MAX_CONTENT_LENGTH"]})
+        # The route's own limit when it set one (request.max_content_length), else the app's.
+        return error_response(413, code, "request body too large", {"max_bytes": request.max_content_length})
     if status == 422:
         message = "some fields are not valid"
     return error_response(status, code, message, _http_details(exc))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.models.base import Syncable
 from sync.models import SyncChange, SyncSiteCounter
+from sync.sql import dialect_insert
 
 _LOCKED_SITES = "sync_locked_sites"
 
@@ -71,18 +73,10 @@ def _lock_counters(session: Session, site_ids: set[int]) -> None:
     locked = session.info.setdefault(_LOCKED_SITES, set())
     for site_id in sorted(site_ids - locked):
         conn = session.connection()
-        stmt = _upsert(conn, SyncSiteCounter).values(site_id=site_id, last_seq=0, forgotten_seq=0)
+        stmt = dialect_insert(conn, SyncSiteCounter).values(site_id=site_id, last_seq=0, forgotten_seq=0)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=["site_id"], set_={"last_seq": SyncSiteCounter.last_seq}))
         locked.add(site_id)
-
-
-def _upsert(conn, model):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
 
 
 @dataclass
@@ -128,7 +122,7 @@ def _write_changes(session: Session, pending: list[_Pending]) -> None:
         seq = _allocate(conn, site_id, len(changes))
         rows = [dict(site_id=site_id, object_type=c.object_type, object_id=c.object_id,
                      version=c.version, deleted=c.deleted, seq=seq + i) for i, c in enumerate(changes)]
-        stmt = _upsert(conn, SyncChange)
+        stmt = dialect_insert(conn, SyncChange)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=["site_id", "object_type", "object_id"],
             set_={"seq": stmt.excluded.seq, "version": stmt.excluded.version,
@@ -149,6 +143,19 @@ def _after_flush(session: Session, flush_context) -> None:
 
 def _forget_locks(session: Session, *args) -> None:
     session.info.pop(_LOCKED_SITES, None)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """`session.begin_nested()` that keeps the counter-first lock order: PostgreSQL releases a row
+    lock taken inside a savepoint that rolls back, so such a lock is forgotten and taken again first."""
+    locked = set(session.info.get(_LOCKED_SITES, ()))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        session.info[_LOCKED_SITES] = locked
+        raise
 
 
 def install(session_class) -> None:

@@ -6,8 +6,15 @@ How an apply function answers:
 - return normally (optionally the new `server_version` of a mutable object): `accepted`;
 - raise RecordRejected(errors): `rejected`, final, the payload is kept for an admin;
 - raise RecordConflict(...): `conflict`, nothing overwritten, both versions kept for an admin;
-- raise RecordRetry(reason): not stored yet (e.g. an update that arrived before the record creating
-  its object); the phone keeps it in its outbox and sends it again.
+- raise RecordRetry(reason): not applicable yet (e.g. an update that arrived before the record creating
+  its object). The engine holds it: the record is stored in the ledger as `held` (answered `accepted`
+  with `"held": true`, so the phone may drop it) and applied again, in arrival order, after later
+  pushes of the school, so the end state is that of in-order delivery. A record still held after
+  `sync.push.HOLD_FOR` is quarantined for an admin.
+
+An apply function may run more than once for one record (the engine applies a batch optimistically
+in one savepoint and replays it record by record when one fails), so it must only write through the
+session it is given.
 """
 from __future__ import annotations
 
@@ -42,7 +49,7 @@ class RecordConflict(Exception):
 
 
 class RecordRetry(Exception):
-    """Not yet: something the record needs has not arrived; answered so the phone sends it again."""
+    """Not yet: something the record needs has not arrived; the engine holds it and applies it later."""
 
 
 @dataclass
@@ -64,6 +71,8 @@ class IncomingRecord:
     base_version: int | None
     data: dict  # already loaded by the handler's schema
     raw: dict = field(default_factory=dict)  # the record exactly as the phone sent it
+    # The phone's clock was more than a day off the server's: do not trust recorded_at for reports.
+    clock_skew: bool = False
 
 
 @dataclass(frozen=True)

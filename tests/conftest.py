@@ -161,7 +161,8 @@ def admin_api(factory) -> Api:
 def live_server(app) -> Iterator[str]:
     """The app on a real loopback HTTP port, for tests that must go through real sockets."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval makes shutdown (after every test) quick.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

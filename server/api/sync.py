@@ -1,14 +1,16 @@
 """Sync routes (contract: Pull, Push); the protocol itself lives in the sync package."""
 from __future__ import annotations
 
-from flask import g
+from functools import wraps
+
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from server.auth import token_required
 from server.extensions import db
-from server.services.errors import DomainError, Gone
-from sync import feed
+from server.services.errors import DomainError, Gone, TooLarge, ValidationFailed
+from sync import feed, push
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Phone sync")
 
@@ -51,3 +53,91 @@ def pull(args):
     except feed.CursorExpired as exc:
         raise Gone("this cursor is too old; pull again from scratch and keep your outbox",
                    code="reset_required") from exc
+
+
+def body_limit(config_key: str):
+    """Refuse a body over the limit before reading it (413 with the limit); a body without a length
+    is cut off at the limit while it is read."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            limit = current_app.config[config_key]
+            if request.content_length is not None and request.content_length > limit:
+                raise TooLarge("request body too large", {"max_bytes": limit})
+            request.max_content_length = limit
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class PushRecordSchema(Schema):
+    """One record as a phone sends it. Read one by one by the engine, so that a bad record is answered
+    `rejected` with field errors instead of failing the batch."""
+
+    uuid = fields.UUID(required=True, metadata={"description": "made on the phone (v4 or v7); stored for good"})
+    type = fields.String(required=True, metadata={"description": "a registered record type, e.g. inspection"})
+    recorded_at = fields.DateTime(required=True, metadata={
+        "description": "the phone's clock, RFC 3339 with offset; kept as sent, flagged if off by more than a day"})
+    base_version = fields.Integer(allow_none=True, metadata={
+        "description": "for changes of mutable objects: the version the phone changed; older than the server's "
+                       "copy means `conflict`"})
+    data = fields.Dict(required=True, metadata={"description": "the type's own fields; photos by sha256"})
+
+
+class PushSchema(Schema):
+    device_id = fields.Raw(allow_none=True, metadata={
+        "description": "informational; the device (and school) always come from the token"})
+    batch_id = fields.UUID(required=True, metadata={
+        "description": "the same batch_id with the same body replays the first answer; with another body 422"})
+    records = fields.List(fields.Raw(), required=True, metadata={
+        "description": "PushRecord objects, at most SYNC_MAX_RECORDS (413 with `max_records` beyond)"})
+
+
+class PushResultSchema(Schema):
+    uuid = fields.Raw(metadata={"description": "as sent"})
+    status = fields.String(metadata={
+        "description": "accepted | duplicate (stored before; the phone treats both as stored) | rejected (final; "
+                       "`errors` are field errors, the payload is kept for an admin) | conflict (the server's copy "
+                       "moved on, or the uuid was used for other content; nothing overwritten, kept for an admin)"})
+    errors = fields.Dict(metadata={"description": "field errors, for rejected and conflict"})
+    server_version = fields.Integer(metadata={"description": "the object's version on the server"})
+    held = fields.Boolean(metadata={
+        "description": "with accepted: stored, but not applied yet because something it needs (e.g. the fix it "
+                       "updates) has not arrived, or a server error; the server applies it by itself as soon as "
+                       "it can, in arrival order. The phone drops it from its outbox like any accepted record."})
+
+
+class PushAnswerSchema(Schema):
+    batch_id = fields.String()
+    results = fields.List(fields.Nested(PushResultSchema), metadata={"description": "one per record, same order"})
+    cursor = fields.String(metadata={"description": "the feed position once this batch committed"})
+
+
+@blp.route("/push", methods=["POST"])
+@token_required()
+@body_limit("SYNC_MAX_BODY_BYTES")
+@blp.arguments(PushSchema)
+@blp.response(200, PushAnswerSchema)
+@blp.alt_response(413, description="too many records (`max_records`) or bytes (`max_bytes`)")
+@blp.alt_response(422, description="malformed envelope, or `batch_mismatch`")
+def push_batch(body):
+    """Push a batch of records recorded on the phone; each gets its own answer."""
+    limit = current_app.config["SYNC_MAX_RECORDS"]
+    if len(body["records"]) > limit:
+        raise TooLarge(f"at most {limit} records per batch", {"max_records": limit})
+    caller = push.Caller(g.user.site_id, g.user, g.device)
+    try:
+        answer = push.push(db.session, caller, str(body["batch_id"]), body["records"])
+    except push.BatchMismatch as exc:
+        raise ValidationFailed("this batch_id was already sent with a different body",
+                               {"batch_id": str(body["batch_id"])}, code="batch_mismatch") from exc
+    db.session.commit()
+    return answer
+
+
+def document(api) -> None:
+    """Name the record schema in the OpenAPI document (the push body reads records one by one)."""
+    api.spec.components.schema("PushRecord", schema=PushRecordSchema)

@@ -36,7 +36,16 @@ from server.models.inspections import (
     TemplateVersion,
 )
 from server.models.labels import LABEL_STATUSES, Label
-from sync.models import SyncChange, SyncSiteCounter
+from sync.models import (
+    Attachment,
+    AttachmentLink,
+    SyncBatch,
+    SyncChange,
+    SyncConflict,
+    SyncQuarantine,
+    SyncRecord,
+    SyncSiteCounter,
+)
 
 __all__ = [
     "ACTION_STATUSES",
@@ -57,6 +66,8 @@ __all__ = [
     "ActionEvent",
     "Asset",
     "AssetEvent",
+    "Attachment",
+    "AttachmentLink",
     "Base",
     "Building",
     "Device",
@@ -70,7 +81,11 @@ __all__ = [
     "SiteScoped",
     "Stocktake",
     "StocktakeScan",
+    "SyncBatch",
     "SyncChange",
+    "SyncConflict",
+    "SyncQuarantine",
+    "SyncRecord",
     "SyncSiteCounter",
     "Syncable",
     "TemplateVersion",

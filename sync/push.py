@@ -1,0 +1,346 @@
+"""Batch push: the uuid ledger, batch replay, handler apply with savepoints, quarantine, conflicts,
+held records and photo links, all in the one transaction of the session it is given (the caller
+commits). Contract: ../shared/contract/sync-api.md, "Push".
+
+How a batch is stored, fast and exactly once:
+1. The batch row (device, batch_id) is claimed first; a batch seen before is answered from the stored
+   answer (same body) or refused (different body).
+2. Every record is read and validated in memory (sync.records).
+3. All uuids go into the ledger in one INSERT … ON CONFLICT DO NOTHING RETURNING: what comes back is
+   new, the rest was stored before (a duplicate, or a conflict if the content differs). On PostgreSQL
+   a concurrent push of the same uuid waits on the unique index, so a uuid is applied once.
+4. New records are applied optimistically in one savepoint. When one raises, its outcome is noted and
+   the rest is applied again without it; after a few rounds, or on a database error, each record gets
+   a savepoint of its own.
+5. Outcomes other than a plain `accepted` update the ledger and write quarantine, conflict rows; held
+   records of the school are applied again.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from server.models.base import as_utc, utcnow
+from sync import feed
+from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry
+from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
+from sync.records import USED_UUID, Prepared, answer_for_known, prepare
+from sync.sql import dialect_insert
+
+log = logging.getLogger(__name__)
+
+# A held record not applicable after this long is quarantined for an admin.
+HOLD_FOR = timedelta(days=7)
+# Held records tried again per push, oldest first; bounds the work one push does for others.
+HELD_PER_PUSH = 200
+# Optimistic rounds (each drops the record that failed) before falling back to one savepoint each.
+MAX_BULK_ROUNDS = 3
+
+
+class BatchMismatch(Exception):
+    """This device already sent this batch_id with a different body."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who pushes; everything comes from the token, never from the body."""
+
+    site_id: int
+    user: Any  # server.models.User
+    device: Any  # server.models.Device
+
+
+@dataclass
+class Outcome:
+    """What became of one new record."""
+
+    status: str  # accepted | rejected | conflict | held
+    server_version: int | None = None
+    errors: dict | None = None
+    conflict: RecordConflict | None = None
+    held_reason: str | None = None
+    quarantine_reason: str = "rejected"
+
+    def result(self) -> dict | None:
+        """What the ledger keeps, to answer a resend of the same content the same way."""
+        result = {k: v for k, v in (("server_version", self.server_version), ("errors", self.errors),
+                                    ("held", self.held_reason)) if v is not None}
+        return result or None
+
+    def answer(self, sent_uuid: Any) -> dict:
+        answer: dict[str, Any] = {"uuid": sent_uuid, "status": "accepted" if self.status == "held" else self.status}
+        if self.errors is not None:
+            answer["errors"] = self.errors
+        if self.server_version is not None:
+            answer["server_version"] = self.server_version
+        if self.status == "held":
+            answer["held"] = True
+        return answer
+
+
+@dataclass(frozen=True)
+class Known:
+    """A uuid the ledger holds: how the first content was answered."""
+
+    content_hash: str
+    status: str
+    result: dict | None
+
+
+class _RecordFailed(Exception):
+    def __init__(self, record: Prepared, outcome: Outcome):
+        self.record, self.outcome = record, outcome
+
+
+def push(session: Session, caller: Caller, batch_id: str, records: list,
+         received_at: datetime | None = None) -> dict:
+    """Store one batch and return the answer (`batch_id`, `results`, `cursor`)."""
+    received_at = received_at or utcnow()
+    schemas: dict[str, Any] = {}
+    prepared = [prepare(i, raw, caller.user, received_at, schemas) for i, raw in enumerate(records)]
+    body_hash = batch_hash(prepared)
+    replay = _replay(session, caller, batch_id, body_hash)
+    if replay is not None:
+        return replay
+    if not _claim_batch(session, caller, batch_id, body_hash, received_at):
+        # A twin of this request committed the batch while we waited for its lock.
+        return _replay(session, caller, batch_id, body_hash)
+    ctx = ApplyContext(session, caller.site_id, caller.user, caller.device, received_at)
+    results = _store(session, ctx, prepared)
+    if any(r["status"] == "accepted" for r in results):
+        retry_held(session, caller.site_id)
+    answer = {"batch_id": batch_id, "results": results, "cursor": feed.current_cursor(session, caller.site_id)}
+    session.execute(update(SyncBatch).where(SyncBatch.device_id == caller.device.id,
+                                            SyncBatch.batch_id == batch_id).values(answer=answer))
+    return answer
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+def batch_hash(prepared: list[Prepared]) -> str:
+    """What "the same body" means: the same records in the same order (key order and spacing aside)."""
+    digest = hashlib.sha256()
+    for p in prepared:
+        digest.update(f"{p.sent_uuid!r}:{p.content_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> dict | None:
+    row = session.execute(select(SyncBatch.body_hash, SyncBatch.answer).where(
+        SyncBatch.device_id == caller.device.id, SyncBatch.batch_id == batch_id)).first()
+    if row is None:
+        return None
+    if row.body_hash != body_hash:
+        raise BatchMismatch(batch_id)
+    return row.answer
+
+
+def _claim_batch(session: Session, caller: Caller, batch_id: str, body_hash: str, received_at: datetime) -> bool:
+    conn = session.connection()
+    stmt = dialect_insert(conn, SyncBatch).values(
+        site_id=caller.site_id, device_id=caller.device.id, batch_id=batch_id, body_hash=body_hash,
+        received_at=received_at)
+    return conn.execute(stmt.on_conflict_do_nothing().returning(SyncBatch.id)).first() is not None
+
+
+# -- the ledger ---------------------------------------------------------------------------------
+
+def _store(session: Session, ctx: ApplyContext, prepared: list[Prepared]) -> list[dict]:
+    firsts, repeats = _split_repeats(prepared)
+    keyed = [p for p in firsts if p.uuid]
+    inserted = _insert_ledger(session, ctx, keyed)
+    known = _known(session, ctx.site_id, [p.uuid for p in keyed if p.uuid not in inserted])
+    outcomes = {p.index: Outcome("rejected", errors=p.errors)
+                for p in firsts if p.errors is not None and (p.uuid is None or p.uuid in inserted)}
+    outcomes.update(_apply_batch(session, ctx, [p for p in keyed if p.errors is None and p.uuid in inserted]))
+    by_index = {p.index: p for p in prepared}
+    record_outcomes(session, ctx, [(by_index[i], o) for i, o in outcomes.items()])
+    for p in keyed:
+        if p.index in outcomes:
+            known[p.uuid] = Known(p.content_hash, outcomes[p.index].status, outcomes[p.index].result())
+    results: list[dict] = [{}] * len(prepared)
+    for i, outcome in outcomes.items():
+        results[i] = outcome.answer(by_index[i].sent_uuid)
+    reused = []
+    for p in [*(p for p in keyed if p.index not in outcomes), *repeats]:
+        first = known[p.uuid]
+        results[p.index] = answer_for_known(p.sent_uuid, p.content_hash, first.content_hash, first.status,
+                                            first.result)
+        if p.content_hash != first.content_hash:
+            reused.append(p)
+    _quarantine(session, ctx, [(p, USED_UUID) for p in reused], "uuid_reused")
+    return results
+
+
+def _split_repeats(prepared: list[Prepared]) -> tuple[list[Prepared], list[Prepared]]:
+    """The first record of each uuid, and the later ones of the same batch (answered like a resend)."""
+    seen: set[str] = set()
+    firsts, repeats = [], []
+    for p in prepared:
+        if p.uuid and p.uuid in seen:
+            repeats.append(p)
+        else:
+            firsts.append(p)
+            if p.uuid:
+                seen.add(p.uuid)
+    return firsts, repeats
+
+
+def _insert_ledger(session: Session, ctx: ApplyContext, records: list[Prepared]) -> set[str]:
+    """Insert the uuids not seen before; return those (the new ones)."""
+    if not records:
+        return set()
+    conn = session.connection()
+    rows = [{"site_id": ctx.site_id, "uuid": p.uuid, "device_id": ctx.device.id, "user_id": ctx.user.id,
+             "type": (p.type or "")[:32], "content_hash": p.content_hash,
+             "status": "rejected" if p.errors is not None else "accepted",
+             "recorded_at_text": p.recorded_at_text, "recorded_at": p.recorded_at,
+             "received_at": ctx.received_at, "clock_skew": p.clock_skew,
+             "result": {"errors": p.errors} if p.errors is not None else None,
+             "payload": None, "attempts": 0} for p in records]
+    stmt = dialect_insert(conn, SyncRecord).on_conflict_do_nothing(index_elements=["site_id", "uuid"])
+    return set(conn.execute(stmt.returning(SyncRecord.uuid), rows).scalars())
+
+
+def _known(session: Session, site_id: int, uuids: list[str]) -> dict[str, Known]:
+    if not uuids:
+        return {}
+    rows = session.execute(select(SyncRecord.uuid, SyncRecord.content_hash, SyncRecord.status, SyncRecord.result)
+                           .where(SyncRecord.site_id == site_id, SyncRecord.uuid.in_(uuids)))
+    return {r.uuid: Known(r.content_hash, r.status, r.result) for r in rows}
+
+
+# -- applying -----------------------------------------------------------------------------------
+
+def _apply_batch(session: Session, ctx: ApplyContext, records: list[Prepared]) -> dict[int, Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    remaining = list(records)
+    for _ in range(MAX_BULK_ROUNDS):
+        try:
+            versions = _apply_in_one_savepoint(session, ctx, remaining)
+        except _RecordFailed as failed:
+            outcomes[failed.record.index] = failed.outcome
+            remaining.remove(failed.record)
+            continue
+        except Exception:  # a database error names no record: find it one savepoint at a time
+            break
+        outcomes.update({p.index: Outcome("accepted", server_version=v)
+                         for p, v in zip(remaining, versions, strict=True)})
+        return outcomes
+    outcomes.update({p.index: apply_one(session, ctx, p) for p in remaining})
+    return outcomes
+
+
+def _apply_in_one_savepoint(session: Session, ctx: ApplyContext, records: list[Prepared]) -> list[int | None]:
+    versions = []
+    with feed.savepoint(session):
+        for p in records:
+            try:
+                versions.append(p.handler.apply(ctx, p.incoming))
+            except (RecordRejected, RecordConflict, RecordRetry) as exc:
+                raise _RecordFailed(p, _outcome_of(exc)) from exc
+        session.flush()
+    return versions
+
+
+def apply_one(session: Session, ctx: ApplyContext, p: Prepared) -> Outcome:
+    """Apply one record in a savepoint of its own; whatever happens becomes its outcome."""
+    try:
+        with feed.savepoint(session):
+            version = p.handler.apply(ctx, p.incoming)
+            session.flush()
+    except (RecordRejected, RecordConflict, RecordRetry) as exc:
+        return _outcome_of(exc)
+    except Exception:
+        # Kept, not lost: the record is held and applied again after a later push.
+        log.exception("applying %s record %s failed", p.type, p.uuid)
+        return Outcome("held", held_reason="server_error")
+    return Outcome("accepted", server_version=version)
+
+
+def _outcome_of(exc: Exception) -> Outcome:
+    if isinstance(exc, RecordRejected):
+        return Outcome("rejected", errors=exc.errors)
+    if isinstance(exc, RecordConflict):
+        return Outcome("conflict", server_version=exc.server_version, conflict=exc,
+                       errors={"base_version": [exc.message]})
+    return Outcome("held", held_reason=str(exc)[:200] or "waiting")
+
+
+# -- recording outcomes -------------------------------------------------------------------------
+
+def record_outcomes(session: Session, ctx: ApplyContext, pairs: list[tuple[Prepared, Outcome]],
+                    ledger_status: str = "accepted") -> None:
+    """Write what the outcomes mean: ledger status, quarantine, conflicts, photo links. The ledger rows
+    say `ledger_status` already (new records went in as accepted), so only the others are updated."""
+    changed = [(p, o) for p, o in pairs
+               if p.uuid and (o.status != ledger_status or o.server_version is not None or o.status == "held")]
+    if changed:
+        session.connection().execute(
+            update(SyncRecord).where(SyncRecord.site_id == ctx.site_id, SyncRecord.uuid == bindparam("k"))
+            .values(status=bindparam("s"), result=bindparam("r"), payload=bindparam("p"),
+                    attempts=SyncRecord.attempts + 1),
+            [{"k": p.uuid, "s": o.status, "r": o.result(), "p": p.raw if o.status == "held" else None}
+             for p, o in changed])
+    for reason in ("rejected", "never_applied"):
+        _quarantine(session, ctx, [(p, o.errors or {}) for p, o in pairs
+                                   if o.status == "rejected" and o.quarantine_reason == reason], reason)
+    _write_conflicts(session, ctx, [(p, o.conflict) for p, o in pairs if o.conflict is not None])
+    _link_photos(session, ctx.site_id, [p for p, o in pairs if o.status in ("accepted", "held")])
+
+
+def _quarantine(session: Session, ctx: ApplyContext, records: list[tuple[Prepared, dict]], reason: str) -> None:
+    if not records:
+        return
+    session.connection().execute(SyncQuarantine.__table__.insert(), [
+        {"site_id": ctx.site_id, "uuid": None if p.sent_uuid is None else str(p.sent_uuid)[:64],
+         "type": None if p.type is None else p.type[:64], "device_id": ctx.device.id, "user_id": ctx.user.id,
+         "reason": reason, "errors": errors, "payload": p.raw, "received_at": ctx.received_at}
+        for p, errors in records])
+
+
+def _write_conflicts(session: Session, ctx: ApplyContext, pairs: list[tuple[Prepared, RecordConflict]]) -> None:
+    if not pairs:
+        return
+    session.connection().execute(SyncConflict.__table__.insert(), [
+        {"site_id": ctx.site_id, "uuid": p.uuid, "type": p.type, "device_id": ctx.device.id,
+         "user_id": ctx.user.id, "object_type": exc.object_type, "object_id": exc.object_id,
+         "message": exc.message[:500], "base_version": p.incoming.base_version,
+         "server_version": exc.server_version, "server_data": exc.server_data, "payload": p.raw,
+         "received_at": ctx.received_at, "resolution": None, "resolved_by_id": None, "resolved_at": None}
+        for p, exc in pairs])
+
+
+def _link_photos(session: Session, site_id: int, records: list[Prepared]) -> None:
+    rows = [{"site_id": site_id, "sha256": sha, "record_uuid": p.uuid, "record_type": p.type}
+            for p in records for sha in dict.fromkeys(p.photos)]
+    if rows:
+        conn = session.connection()
+        conn.execute(dialect_insert(conn, AttachmentLink).on_conflict_do_nothing(), rows)
+
+
+# -- held records -------------------------------------------------------------------------------
+
+def retry_held(session: Session, site_id: int, now: datetime | None = None) -> None:
+    """Apply held records of the school again, oldest first; quarantine those held too long."""
+    from server.models import Device  # the sync tables import core models, not the other way round
+
+    now = now or utcnow()
+    held = session.execute(select(SyncRecord).where(SyncRecord.site_id == site_id, SyncRecord.status == "held")
+                           .order_by(SyncRecord.id).limit(HELD_PER_PUSH)).scalars().all()
+    schemas: dict[str, Any] = {}
+    for row in held:
+        device = session.get(Device, row.device_id)
+        ctx = ApplyContext(session, site_id, device.user, device, as_utc(row.received_at))
+        p = prepare(0, row.payload, device.user, ctx.received_at, schemas)
+        outcome = Outcome("rejected", errors=p.errors) if p.errors is not None else apply_one(session, ctx, p)
+        if outcome.status == "held" and now - ctx.received_at > HOLD_FOR:
+            outcome = Outcome("rejected", errors={"record": [f"could not be applied: {outcome.held_reason}"]},
+                              quarantine_reason="never_applied")
+        record_outcomes(session, ctx, [(p, outcome)], ledger_status="held")

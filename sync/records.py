@@ -1,0 +1,162 @@
+"""Pure rules of a pushed record, no database: reading its envelope, its content hash, the clock
+check, and the answer a uuid already in the ledger gets. Unit-testable without a server."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid as uuid_lib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+
+from sync import handlers
+from sync.handlers import IncomingRecord, RecordHandler
+
+ENVELOPE_FIELDS = frozenset(("uuid", "type", "recorded_at", "base_version", "data"))
+# A phone clock further than this from the server's is flagged and not trusted for reports.
+MAX_CLOCK_SKEW = timedelta(days=1)
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+USED_UUID = {"uuid": ["this uuid was already used for different content; the first is kept"]}
+
+
+@dataclass
+class Prepared:
+    """One record of a batch, read and validated; `errors` set means it is rejected before apply."""
+
+    index: int
+    sent_uuid: Any  # echoed in the answer exactly as sent
+    raw: Any
+    uuid: str | None = None  # canonical form, the ledger key; None if the record has no usable uuid
+    type: str | None = None
+    handler: RecordHandler | None = None
+    incoming: IncomingRecord | None = None
+    content_hash: str | None = None
+    recorded_at_text: str = ""
+    recorded_at: datetime | None = None
+    clock_skew: bool = False
+    photos: list[str] = field(default_factory=list)
+    errors: dict | None = None
+
+
+def content_hash(raw: Any) -> str:
+    """What "same content" means: everything the phone sent but the uuid, canonically encoded."""
+    body = {key: raw.get(key) for key in ("type", "recorded_at", "base_version", "data")} \
+        if isinstance(raw, dict) else raw
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def canonical_uuid(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return str(uuid_lib.UUID(value))
+    except ValueError:
+        return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 time with an offset, else None (a time without offset is ambiguous)."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def is_skewed(recorded_at: datetime, received_at: datetime) -> bool:
+    return abs(recorded_at - received_at) > MAX_CLOCK_SKEW
+
+
+def _envelope_errors(raw: dict) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(raw) - ENVELOPE_FIELDS):
+        errors[str(name)[:64]] = ["unknown field"]
+    if canonical_uuid(raw.get("uuid")) is None:
+        errors["uuid"] = ["a UUID is required"]
+    if not isinstance(raw.get("type"), str) or not raw.get("type"):
+        errors["type"] = ["a record type is required"]
+    if parse_time(raw.get("recorded_at")) is None:
+        errors["recorded_at"] = ["an RFC 3339 time with offset is required"]
+    base = raw.get("base_version")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
+        errors["base_version"] = ["an integer or null"]
+    if not isinstance(raw.get("data"), dict):
+        errors["data"] = ["an object is required"]
+    return errors
+
+
+def _photo_errors(photos: list[str]) -> dict | None:
+    bad = [p for p in photos if not isinstance(p, str) or not SHA256_HEX.match(p)]
+    return {"data": {"photos": ["each photo is the lowercase sha256 hex of its bytes"]}} if bad else None
+
+
+def prepare(index: int, raw: Any, user, received_at: datetime, schemas: dict[str, Any]) -> Prepared:
+    """Read one record; anything wrong with it becomes field errors, never an exception."""
+    if not isinstance(raw, dict):
+        return Prepared(index, None, raw, content_hash=content_hash(raw),
+                        errors={"record": ["each record is an object"]})
+    rec = Prepared(index, raw.get("uuid"), raw, uuid=canonical_uuid(raw.get("uuid")))
+    rec.type = raw.get("type") if isinstance(raw.get("type"), str) else None
+    rec.recorded_at_text = str(raw.get("recorded_at"))[:64]
+    rec.content_hash = content_hash(raw)
+    errors = _envelope_errors(raw)
+    if errors:
+        rec.errors = errors
+        return rec
+    rec.recorded_at = parse_time(raw["recorded_at"])
+    rec.clock_skew = is_skewed(rec.recorded_at, received_at)
+    rec.handler = handlers.get(rec.type)
+    rec.errors = _handler_errors(rec, user)
+    if rec.errors is None:
+        _load_data(rec, schemas)
+    return rec
+
+
+def _handler_errors(rec: Prepared, user) -> dict | None:
+    if rec.handler is None:
+        return {"type": [f"unknown record type; this server takes {', '.join(handlers.registered_types())}"]}
+    if rec.handler.roles and not user.has_role(*rec.handler.roles):
+        return {"type": [f"this needs one of the roles: {', '.join(rec.handler.roles)}"]}
+    return None
+
+
+def _load_data(rec: Prepared, schemas: dict[str, Any]) -> None:
+    schema = schemas.get(rec.type)
+    if schema is None:
+        schema = schemas[rec.type] = rec.handler.schema()
+    try:
+        data = schema.load(rec.raw["data"])
+    except ValidationError as exc:
+        rec.errors = {"data": exc.normalized_messages()}
+        return
+    rec.photos = list(rec.handler.photos(data))
+    rec.errors = _photo_errors(rec.photos)
+    rec.incoming = IncomingRecord(uuid=rec.uuid, type=rec.type, recorded_at=rec.recorded_at,
+                                  base_version=rec.raw.get("base_version"), data=data, raw=rec.raw,
+                                  clock_skew=rec.clock_skew)
+
+
+def answer_for_known(sent_uuid: Any, new_hash: str | None, known_hash: str, status: str,
+                     result: dict | None) -> dict:
+    """The answer to a uuid the ledger already holds: its first outcome if the content is the same,
+    a conflict if not (the first is kept)."""
+    if new_hash != known_hash:
+        return {"uuid": sent_uuid, "status": "conflict", "errors": USED_UUID}
+    result = result or {}
+    answer: dict[str, Any] = {"uuid": sent_uuid}
+    if status in ("accepted", "held"):
+        answer["status"] = "duplicate"
+    else:
+        answer["status"] = status
+    for key in ("errors", "server_version"):
+        if result.get(key) is not None:
+            answer[key] = result[key]
+    if status == "held":
+        answer["held"] = True
+    return answer

@@ -1,0 +1,147 @@
+"""Test-only record handlers and a phone that talks real HTTP, for the sync engine's tests.
+
+The handlers write rooms (real tables, real versions): `test_room` creates one (an append-only fact),
+`test_room_rename` changes one from a `base_version` (a mutable object), `test_room_status` moves a
+room's status forward only (a fix: done never goes back).
+"""
+from __future__ import annotations
+
+import uuid as uuid_lib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import requests
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select, text
+
+from server.extensions import db
+from server.models import Room
+from sync import handlers
+from sync.handlers import RecordConflict, RecordHandler, RecordRejected, RecordRetry
+
+# Names whose room insert hits a database error, while they are in here (fault case 7).
+BROKEN_NAMES: set[str] = set()
+KNOWN_TEMPLATE_VERSIONS = {1: "retired", 2: "current"}
+STATUS_ORDER = ("open", "doing", "done")
+
+
+class RoomSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(load_default="dorm")
+    note = fields.String(load_default=None, allow_none=True)
+    template_version = fields.Integer(load_default=2)
+    photos = fields.List(fields.String(), load_default=list)
+
+
+def _create_room(ctx, rec) -> None:
+    data = rec.data
+    if data["template_version"] not in KNOWN_TEMPLATE_VERSIONS:
+        raise RecordRejected({"template_version": ["this checklist version is unknown to the server"]})
+    if data["name"] in BROKEN_NAMES:
+        ctx.session.execute(text("SELECT * FROM no_such_table"))
+    note = f"template v{data['template_version']} ({KNOWN_TEMPLATE_VERSIONS[data['template_version']]})"
+    ctx.session.add(Room(site_id=ctx.site_id, name=data["name"], kind=data["kind"], note=data["note"] or note))
+
+
+class RenameSchema(Schema):
+    name = fields.String(required=True)
+    new_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+def _room_named(ctx, name: str) -> Room:
+    room = ctx.session.scalar(select(Room).where(Room.name == name))
+    if room is None:
+        raise RecordRetry(f"room {name} has not arrived yet")
+    return room
+
+
+def _rename(ctx, rec) -> int:
+    room = _room_named(ctx, rec.data["name"])
+    if rec.base_version is not None and rec.base_version < room.version:
+        raise RecordConflict("the room was changed on the server", server_version=room.version,
+                             server_data={"name": room.name}, object_type="room", object_id=str(room.id))
+    return _force_rename(ctx, rec, room)
+
+
+def _force_rename(ctx, rec, room: Room | None = None) -> int:
+    room = room or _room_named(ctx, rec.data["name"])
+    room.name = rec.data["new_name"]
+    ctx.session.flush()
+    return room.version
+
+
+class StatusSchema(Schema):
+    name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUS_ORDER))
+
+
+def _set_status(ctx, rec) -> int:
+    room = _room_named(ctx, rec.data["name"])
+    current = room.class_name or "open"
+    if STATUS_ORDER.index(rec.data["status"]) < STATUS_ORDER.index(current):
+        raise RecordConflict(f"the fix is already {current}", server_version=room.version,
+                             server_data={"status": current}, object_type="room", object_id=str(room.id))
+    room.class_name = rec.data["status"]
+    ctx.session.flush()
+    return room.version
+
+
+def register_test_handlers() -> None:
+    handlers.register(RecordHandler("test_room", RoomSchema, _create_room, roles=("inspector", "admin")))
+    handlers.register(RecordHandler("test_room_rename", RenameSchema, _rename, roles=("auditor", "admin"),
+                                    force_apply=_force_rename))
+    handlers.register(RecordHandler("test_room_status", StatusSchema, _set_status, roles=("fixer", "admin")))
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def record(type_: str = "test_room", data: dict | None = None, *, uuid: str | None = None,
+           recorded_at: str | None = None, base_version: int | None = None) -> dict:
+    return {"uuid": uuid or str(uuid_lib.uuid4()), "type": type_, "recorded_at": recorded_at or now_text(),
+            "base_version": base_version, "data": data if data is not None else {"name": f"R-{uuid_lib.uuid4()}"}}
+
+
+@dataclass
+class Phone:
+    """A device talking to a live server over real HTTP."""
+
+    base_url: str
+    token: str
+    device_id: int
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def push(self, records: list[dict], batch_id: str | None = None) -> requests.Response:
+        body = {"device_id": self.device_id, "batch_id": batch_id or str(uuid_lib.uuid4()), "records": records}
+        return self.http.post(f"{self.base_url}/api/v1/sync/push", json=body, headers=self.headers(), timeout=30)
+
+    def statuses(self, records: list[dict]) -> list[str]:
+        resp = self.push(records)
+        assert resp.status_code == 200, resp.text
+        return [r["status"] for r in resp.json()["results"]]
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.http.get(f"{self.base_url}{path}", headers=self.headers(), timeout=30, **kw)
+
+    def put(self, path: str, data: bytes, content_type: str = "image/jpeg", **kw) -> requests.Response:
+        headers = {**self.headers(), "Content-Type": content_type, **kw.pop("headers", {})}
+        return self.http.put(f"{self.base_url}{path}", data=data, headers=headers, timeout=30, **kw)
+
+
+def phone_for(factory, base_url: str, site: str = "s1", roles: tuple[str, ...] = ("inspector",)) -> Phone:
+    api = factory.api_user(site, roles)
+    return Phone(base_url, api.token, api.device_id)
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def room_names(app) -> list[str]:
+    with app.app_context():
+        return sorted(db.session.scalars(select(Room.name).execution_options(all_sites=True)))

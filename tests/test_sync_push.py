@@ -1,0 +1,203 @@
+"""Push over real HTTP: idempotency, batch replay, quarantine, held records, limits (fault-cases.md)."""
+from __future__ import annotations
+
+import uuid as uuid_lib
+
+import pytest
+
+from server.extensions import db
+from server.models import Room, Site, SyncBatch, SyncQuarantine, SyncRecord
+from tests.sync_kit import BROKEN_NAMES, count, phone_for, record, register_test_handlers, room_names
+
+register_test_handlers()
+
+
+@pytest.fixture
+def phone(factory, live_server):
+    return phone_for(factory, live_server)
+
+
+def test_records_are_answered_one_by_one_in_order(phone, app):
+    records = [record(data={"name": "A"}), record("no_such_type"), record(data={"name": ""}),
+               record(data={"name": "B"})]
+    resp = phone.push(records)
+    assert resp.status_code == 200
+    results = resp.json()["results"]
+    assert [r["uuid"] for r in results] == [r["uuid"] for r in records]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "rejected", "accepted"]
+    assert "type" in results[1]["errors"] and "name" in results[2]["errors"]["data"]
+    assert room_names(app) == ["A", "B"]
+    assert resp.json()["cursor"]
+
+
+def test_case1_same_batch_twice_replays_the_first_answer(phone, app):
+    records = [record(data={"name": "A"}), record(data={"name": ""})]
+    batch_id = str(uuid_lib.uuid4())
+    first = phone.push(records, batch_id).json()
+    second = phone.push(records, batch_id).json()
+    assert second == first
+    assert (count(app, Room), count(app, SyncRecord), count(app, SyncQuarantine), count(app, SyncBatch)) == (1, 2, 1, 1)
+
+
+def test_case2_same_batch_id_with_another_body_is_422_and_writes_nothing(phone, app):
+    batch_id = str(uuid_lib.uuid4())
+    phone.push([record(data={"name": "A"})], batch_id)
+    resp = phone.push([record(data={"name": "B"})], batch_id)
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "batch_mismatch"
+    assert room_names(app) == ["A"] and count(app, SyncRecord) == 1
+
+
+def test_case3_uuid_again_is_duplicate_and_with_other_content_a_conflict(phone, app):
+    rec = record(data={"name": "A"})
+    assert phone.statuses([rec]) == ["accepted"]
+    assert phone.statuses([rec]) == ["duplicate"]
+    changed = {**rec, "data": {"name": "A changed"}}
+    resp = phone.push([changed])
+    assert resp.json()["results"][0]["status"] == "conflict"
+    assert room_names(app) == ["A"]
+    # the second content is kept too, for an admin to see
+    assert count(app, SyncQuarantine, SyncQuarantine.reason == "uuid_reused") == 1
+
+
+def test_case4_same_uuid_twice_in_one_batch_is_stored_once(phone, app):
+    rec = record(data={"name": "A"})
+    other = record(data={"name": "B"})
+    clash = {**rec, "data": {"name": "C"}}
+    assert phone.statuses([rec, rec, other, clash]) == ["accepted", "duplicate", "accepted", "conflict"]
+    assert room_names(app) == ["A", "B"] and count(app, SyncRecord) == 2
+
+
+def test_resent_rejected_record_is_answered_rejected_again(phone, app):
+    rec = record(data={"name": ""})
+    first = phone.push([rec]).json()["results"][0]
+    again = phone.push([rec]).json()["results"][0]
+    assert first["status"] == again["status"] == "rejected" and again["errors"] == first["errors"]
+    assert count(app, SyncQuarantine) == 1
+
+
+def test_case7_database_error_on_one_record_of_ten(phone, app):
+    records = [record(data={"name": f"R{i}"}) for i in range(10)]
+    BROKEN_NAMES.add("R4")
+    try:
+        results = phone.push(records).json()["results"]
+    finally:
+        BROKEN_NAMES.discard("R4")
+    assert [r["status"] for r in results] == ["accepted"] * 10
+    assert results[4].get("held") is True and all("held" not in r for i, r in enumerate(results) if i != 4)
+    assert len(room_names(app)) == 9
+    # the server applies it by itself after the next push; nothing for the phone to do
+    assert phone.statuses([record(data={"name": "next"})]) == ["accepted"]
+    assert "R4" in room_names(app) and count(app, SyncRecord, SyncRecord.status == "held") == 0
+    assert phone.statuses([records[4]]) == ["duplicate"]
+
+
+def test_case8_update_before_create_ends_as_in_order_delivery(factory, live_server, app):
+    inspector = phone_for(factory, live_server, roles=("inspector",))
+    auditor = phone_for(factory, live_server, roles=("auditor",))
+    rename = record("test_room_rename", {"name": "101", "new_name": "101 宿舍"}, base_version=1)
+    answer = auditor.push([rename]).json()["results"][0]
+    assert answer["status"] == "accepted" and answer["held"] is True
+    assert room_names(app) == []
+    assert inspector.statuses([record(data={"name": "101"})]) == ["accepted"]
+    assert room_names(app) == ["101 宿舍"]
+    # and within one batch, in the wrong order
+    batch = [record("test_room_rename", {"name": "102", "new_name": "102b"}), record(data={"name": "102"})]
+    admin = phone_for(factory, live_server, roles=("admin",))
+    assert admin.statuses(batch) == ["accepted", "accepted"]
+    assert room_names(app) == ["101 宿舍", "102b"]
+
+
+def test_case20_unknown_template_version_is_rejected_and_kept(phone, app):
+    resp = phone.push([record(data={"name": "A", "template_version": 9})])
+    result = resp.json()["results"][0]
+    assert result["status"] == "rejected" and "template_version" in result["errors"]
+    with app.app_context():
+        kept = db.session.scalar(db.select(SyncQuarantine))
+        assert kept.payload["data"]["template_version"] == 9 and kept.reason == "rejected"
+
+
+def test_case21_retired_template_version_is_accepted_against_that_version(phone, app):
+    assert phone.statuses([record(data={"name": "A", "template_version": 1})]) == ["accepted"]
+    with app.app_context():
+        assert db.session.scalar(db.select(Room.note)) == "template v1 (retired)"
+
+
+@pytest.mark.parametrize("clock", ["1970-01-01T00:00:00+00:00", "2099-12-31T23:59:59+08:00"])
+def test_case22_wrong_phone_clock_is_accepted_kept_and_flagged(phone, app, clock):
+    assert phone.statuses([record(data={"name": "A"}, recorded_at=clock), record(data={"name": "B"})]) == \
+        ["accepted", "accepted"]
+    with app.app_context():
+        rows = db.session.execute(db.select(SyncRecord.recorded_at_text, SyncRecord.clock_skew,
+                                            SyncRecord.received_at).order_by(SyncRecord.id)).all()
+    assert rows[0].recorded_at_text == clock and rows[0].clock_skew is True
+    assert rows[1].clock_skew is False and rows[0].received_at <= rows[1].received_at
+
+
+@pytest.mark.parametrize("body", [b'{"batch_id": "x", "records": [', b"not json", b"[]"])
+def test_case26_malformed_body_is_refused_and_stores_nothing(phone, app, body):
+    resp = phone.http.post(f"{phone.base_url}/api/v1/sync/push", data=body,
+                           headers={**phone.headers(), "Content-Type": "application/json"})
+    assert resp.status_code in (400, 422) and "error" in resp.json()
+    assert count(app, SyncRecord) == 0 and count(app, SyncBatch) == 0
+
+
+def test_case26_wrong_types_and_unknown_fields(phone, app):
+    bad_envelope = phone.http.post(f"{phone.base_url}/api/v1/sync/push", headers=phone.headers(), json={
+        "batch_id": "not-a-uuid", "records": "nope", "site_id": 2})
+    assert bad_envelope.status_code == 422
+    assert set(bad_envelope.json()["error"]["details"]["fields"]) == {"batch_id", "records", "site_id"}
+    weird = [record(data={"name": "A"}) | {"site_id": 99}, "a string", {**record(), "base_version": "1"},
+             record(data={"name": 5})]
+    results = phone.push(weird).json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 4
+    assert "site_id" in results[0]["errors"] and "base_version" in results[2]["errors"]
+    assert count(app, Room) == 0 and count(app, SyncQuarantine) == 4
+
+
+def test_case27_too_many_records_or_bytes_is_413_with_the_limit(phone, app):
+    max_records, max_bytes = app.config["SYNC_MAX_RECORDS"], app.config["SYNC_MAX_BODY_BYTES"]
+    resp = phone.push([record() for _ in range(max_records + 1)])
+    assert resp.status_code == 413 and resp.json()["error"]["details"] == {"max_records": max_records}
+    resp = phone.push([record(data={"name": "A", "note": "x" * (max_bytes + 1)})])
+    assert resp.status_code == 413 and resp.json()["error"]["details"] == {"max_bytes": max_bytes}
+    assert count(app, SyncRecord) == 0
+
+
+def test_case28_site_comes_from_the_token(factory, live_server, app):
+    a = phone_for(factory, live_server, "a")
+    b = phone_for(factory, live_server, "b")
+    rec = record(data={"name": "A"})
+    assert a.statuses([rec]) == ["accepted"]
+    # the same uuid in another school is that school's own record
+    assert b.statuses([rec]) == ["accepted"]
+    with app.app_context():
+        sites = db.session.execute(db.select(Room.site_id, Site.code).join(Site, Site.id == Room.site_id)
+                                   .execution_options(all_sites=True)).all()
+    assert sorted(code for _, code in sites) == ["a", "b"]
+
+
+def test_role_per_record_type(phone, app):
+    results = phone.push([record("test_room_rename", {"name": "x", "new_name": "y"})]).json()["results"]
+    assert results[0]["status"] == "rejected" and "roles" in results[0]["errors"]["type"][0]
+
+
+def test_case29_revoked_token_replaying_gets_401_then_a_new_login_lands_once(factory, live_server, app, client):
+    api = factory.api_user("s1", ("inspector",), username="zhang")
+    from tests.sync_kit import Phone
+    old = Phone(live_server, api.token, api.device_id)
+    outbox = [record(data={"name": "A"}), record(data={"name": "B"})]
+    batch_id = str(uuid_lib.uuid4())
+    assert old.push(outbox, batch_id).status_code == 200
+    api.post("/api/v1/auth/logout")
+    assert old.push(outbox, batch_id).status_code == 401
+    fresh = factory.login("zhang")
+    new = Phone(live_server, fresh.token, fresh.device_id)
+    assert new.statuses(outbox) == ["duplicate", "duplicate"]
+    assert room_names(app) == ["A", "B"]
+
+
+def test_case32_sql_in_a_note_is_stored_verbatim(phone, app):
+    note = "'); DROP TABLE room; --"
+    assert phone.statuses([record(data={"name": "A", "note": note})]) == ["accepted"]
+    with app.app_context():
+        assert db.session.scalar(db.select(Room.note)) == note
