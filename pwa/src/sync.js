@@ -23,10 +23,11 @@ function emit(patch) {
   for (const fn of listeners) fn(state);
 }
 
+/** The badge counts records waiting; their photos follow them (the outbox view lists both). */
 export async function refreshPending() {
-  const { total } = await outbox.unsent();
-  emit({ pending: total });
-  return total;
+  const { records, photos } = await outbox.unsent();
+  emit({ pending: records, photosPending: photos });
+  return records;
 }
 
 let running = null;

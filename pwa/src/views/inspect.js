@@ -30,7 +30,6 @@ export async function inspect({ params, query, navigate }) {
     answers: Object.fromEntries(items.filter((it) => it.kind === 'deduction').map((it) => [it.key, { deduct: 0 }])),
     note: '', entry: query.entry || 'typed', started_at: outbox.localTimestamp(),
   };
-  const scored = template.scoring === 'deduction' || template.scoring === 'sum' || template.category === 'dorm';
   const scoreValue = h('span', { id: 'live-score' });
   const missingLine = h('div', { class: 'need', id: 'missing' });
   const cards = new Map();
@@ -197,7 +196,7 @@ export async function inspect({ params, query, navigate }) {
         state.note = e.target.value;
         save();
       } })),
-    h('div', { class: 'score', id: 'score-bar', hidden: !scored }, h('span', {}, t('score')), scoreValue),
+    h('div', { class: 'score', id: 'score-bar' }, h('span', {}, t('score')), scoreValue),
     missingLine,
     submit,
     draft ? h('button', { class: 'btn secondary block', type: 'button', onclick: async () => {

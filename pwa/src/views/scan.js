@@ -106,7 +106,7 @@ export async function item({ params, query }) {
     templates.length
       ? h('div', {}, templates.map((tpl) => h('a', {
         class: 'btn block secondary', href: `#/inspect/${encodeURIComponent(tpl.id)}/${type}/${encodeURIComponent(id)}${qs}`,
-        dataset: { template: tpl.data.code || tpl.id },
+        dataset: { template: tpl.data.family || tpl.id },
       }, pick(tpl.data))))
       : h('p', { class: 'muted' }, t('no_templates')),
   );
