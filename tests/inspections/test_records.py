@@ -86,3 +86,13 @@ def test_a_fixer_cannot_push_inspections(app, school):
     [result] = push(app, school.fixer, [record("inspection", _dorm_check(app, school))])
     assert result["status"] == "rejected"
     assert _stored(app) == []
+
+
+def test_the_same_inspection_sent_again_is_stored_once_with_its_fixes_once(app, school):
+    data = _dorm_check(app, school, appliances={"deduct": 15, "photos": [photo("heater")]})
+    first = record("inspection", data)
+    [a] = push(app, school.inspector, [first])
+    [b] = push(app, school.inspector, [first])
+    assert (a["status"], b["status"]) == ("accepted", "duplicate")
+    assert len(_stored(app)) == 1
+    assert len(school.admin.get("/api/v1/actions").get_json()["items"]) == 1
