@@ -142,9 +142,11 @@ def test_offline_four_preventions_check_lands_once_with_photo_and_action(app, fa
     admin = factory.api_user("s1", ("admin",))
     assert admin.get("/api/v1/attachments/missing").get_json() in ({"hashes": []}, {"missing": []}, [], {"items": []})
     got = admin.get(f"/api/v1/attachments/{photo_hash}")
+    body = got.get_data()
+    got.close()
     assert got.status_code == 200
-    assert got.data[:2] == b"\xff\xd8"  # a JPEG, resized on the phone
-    assert Image.open(io.BytesIO(got.data)).size == (1280, 960)
+    assert body[:2] == b"\xff\xd8"  # a JPEG, resized on the phone
+    assert Image.open(io.BytesIO(body)).size == (1280, 960)
     assert not phone.errors
 
 
@@ -164,6 +166,7 @@ def test_dorm_score_offline_reaches_the_daily_notice(app, factory, pwa_server, p
     assert page.inner_text("#live-score") == "100"
     page.fill("[data-item=quilt] input[type=number]", "5")
     page.fill("[data-item=floor] input[type=number]", "3")
+    page.fill("[data-item=empty_beds] input[type=number]", "1")
     for card in page.query_selector_all("[data-kind=pass_fail]"):
         card.query_selector("button.pass").click()
     assert page.inner_text("#live-score") == "92"
