@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from server.models import Asset, AssetEvent, Room, Stocktake, StocktakeScan, SyncChange
+from server.services import labels
+from server.services.errors import DomainError
 from sync.handlers import ApplyContext, IncomingRecord, RecordConflict, RecordRejected
 
 CORRECTABLE = ("room_id", "custodian", "department", "status")
@@ -20,8 +22,13 @@ def _room_exists(ctx: ApplyContext, room_id: int) -> bool:
 
 
 def _asset_by_label(ctx: ApplyContext, label: str) -> int | None:
-    """A phone with an old cache may send only the label it read; the book may know it by tag."""
-    return ctx.session.scalar(select(Asset.id).where(func.upper(Asset.tag) == label.strip().upper()))
+    """A phone with an old cache may send only the label it read: a printed label code (a replaced
+    label still names its asset) or, on an old ledger sticker, the asset's tag."""
+    try:
+        asset_id = labels.find(ctx.session, label).asset_id
+    except DomainError:
+        asset_id = None
+    return asset_id or ctx.session.scalar(select(Asset.id).where(func.upper(Asset.tag) == label.strip().upper()))
 
 
 def apply_scan(ctx: ApplyContext, record: IncomingRecord) -> None:

@@ -13,7 +13,7 @@ from functools import partial
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.models import Asset, AssetEvent, Building, Room, Stocktake, StocktakeScan, User, as_utc, utcnow
+from server.models import Asset, AssetEvent, Building, Room, Stocktake, StocktakeScan, User, utcnow
 from server.services.errors import Conflict, NotFound, ValidationFailed
 from server.services.reconcile import (
     BookAsset,
@@ -77,8 +77,8 @@ def snapshot(session: Session, stocktake: Stocktake) -> Snapshot:
              for r in session.execute(select(Room.id, Room.building_id, Room.kind))}
     book = [BookAsset(*row) for row in session.execute(
         select(Asset.id, Asset.tag, Asset.room_id, Asset.category, Asset.status))]
-    sightings = [Sighting(u, a, lbl, r, c, au, as_utc(rec), as_utc(recv), d)
-                 for u, a, lbl, r, c, au, rec, recv, d in session.execute(select(
+    # Times are only compared with each other (naive on SQLite, aware on PostgreSQL, never mixed).
+    sightings = [Sighting(*row) for row in session.execute(select(
                      StocktakeScan.uuid, StocktakeScan.asset_id, StocktakeScan.label, StocktakeScan.room_id,
                      StocktakeScan.condition, StocktakeScan.auditor_id, StocktakeScan.recorded_at,
                      StocktakeScan.received_at, StocktakeScan.description)

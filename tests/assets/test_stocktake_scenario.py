@@ -24,8 +24,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from qr_labels.codes import make_code
 from server.extensions import db
-from server.models import Asset, AssetEvent, Stocktake, StocktakeScan
+from server.models import Asset, AssetEvent, Label, Stocktake, StocktakeScan
 from tests.assets.conftest import add_asset, at
 from tests.assets.stocktake_helpers import Pusher, scan
 
@@ -190,3 +191,28 @@ def test_scans_are_checked_against_the_school(app, school, fieldwork, factory):
 
 def test_new_scan_ids_are_uuids():
     assert uuid.UUID(scan(1, 1, 1, at(9))["uuid"]).version == 4
+
+
+def test_a_printed_label_code_alone_finds_its_asset(app, school, fieldwork, factory):
+    st, ids, _ = fieldwork
+    code = make_code("asset", 5)
+    with app.app_context():
+        db.session.add(Label(site_id=school.site_id, code=code, kind="asset", serial=5, asset_id=ids["T5"]))
+        db.session.commit()
+    zhao = Pusher(app, factory, "zhao")
+    assert zhao.send([scan(st, None, school.room("教学楼 教101"), at(12), label=code.lower())]) == [("accepted", None)]
+    with app.app_context():
+        assert db.session.scalar(select(StocktakeScan.asset_id).where(StocktakeScan.label == code.lower())) == ids["T5"]
+
+
+def test_another_schools_book_never_enters_the_reconciliation(app, school, fieldwork, factory):
+    _, _, admin = fieldwork
+    other_site = factory.site("s2")
+    with app.app_context():
+        db.session.add(Asset(site_id=other_site, tag="S2-1", name="别校资产", category="电脑"))
+        db.session.commit()
+    whole = admin.post("/api/v1/stocktakes", json={"name": "全校"}).get_json()["id"]
+    body = admin.get(f"/api/v1/stocktakes/{whole}/reconciliation").get_json()
+    assert body["totals"]["missing"] == 9  # this school's nine assets that are not scrapped
+    rooms = admin.get(f"/api/v1/stocktakes/{whole}/progress").get_json()["rooms"]
+    assert sum(r["expected"] for r in rooms) == 9
