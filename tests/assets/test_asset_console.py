@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import Asset, Stocktake
 from tests.assets.conftest import add_asset, at, csrf_token
-from tests.assets.stocktake_helpers import Pusher, scan
+from tests.assets.stocktake_helpers import Phone, scan
 
 
 def test_lifecycle_steps_from_the_asset_page_build_its_history(app, console, school):
@@ -50,7 +50,7 @@ def test_review_report_xlsx_and_approval_in_the_console(app, console, school, fa
     assert resp.status_code == 302
     with app.app_context():
         st = db.session.scalar(select(Stocktake.id))
-    Pusher(app, factory, "zhao").send([scan(st, moved, school.room("教学楼 教102"), at(9)),
+    Phone(factory, "zhao").send([scan(st, moved, school.room("教学楼 教102"), at(9)),
                                        scan(st, None, school.room("教学楼 教102"), at(9), description="=旧桌子")])
     page = console.get(f"/admin/stocktakes/{st}").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page

@@ -15,7 +15,8 @@ The fixture, by hand (scope: 教学楼; auditors A = zhao, B = qian):
 | T10   | 教102           | B scans it in 教102, needs repair                       | in place, damaged |
 | OLD-77| —               | A and B both scan this unknown label in 教102          | not on the book   |
 | chair | —               | B describes an unlabelled chair in 教学楼 储藏室        | not on the book   |
-A's second batch arrives before the first, and B's batch is sent twice.
+A's second batch arrives before the first (one of whose records went ahead alone), and B's batch is
+sent twice.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from qr_labels.codes import make_code
 from server.extensions import db
 from server.models import Asset, AssetEvent, Label, Stocktake, StocktakeScan
 from tests.assets.conftest import add_asset, at
-from tests.assets.stocktake_helpers import Pusher, scan
+from tests.assets.stocktake_helpers import Phone, scan
 
 BOOK = {"T1": "教学楼 教101", "T2": "教学楼 教101", "T3": "教学楼 教102", "T4": "教学楼 教102",
         "T5": "教学楼 储藏室", "T6": "教学楼 储藏室", "T8": "行政楼 总务处", "T9": "教学楼 教101",
@@ -58,11 +59,15 @@ def fieldwork(app, school, factory):
                scan(st, a("T6"), r("教学楼 教102"), at(11, 0)),
                scan(st, None, r("教学楼 储藏室"), at(11, 10), description="无标签的旧椅子"),
                scan(st, a("T10"), r("教学楼 教102"), at(11, 20), condition="needs_repair")]
-    pusher_a, pusher_b = Pusher(app, factory, "zhao"), Pusher(app, factory, "qian")
-    pusher_b.send(b_batch)
-    pusher_a.send(a_second)
-    pusher_a.send(a_first)
-    pusher_b.send(b_batch)
+    phone_a, phone_b = Phone(factory, "zhao"), Phone(factory, "qian")
+    b_batch_id = str(uuid.uuid4())
+    assert {s for s, _ in phone_b.send(b_batch, b_batch_id)} == {"accepted"}
+    assert phone_a.send(a_second) == [("accepted", None)]
+    # A's first batch comes last, after a dropped connection made her phone resend one of it alone.
+    assert phone_a.send(a_first[:1]) == [("accepted", None)]
+    assert [s for s, _ in phone_a.send(a_first)] == ["duplicate", "accepted", "accepted", "accepted"]
+    # B's phone never saw the answer and sends the very same batch again: the first answer is replayed.
+    assert {s for s, _ in phone_b.send(b_batch, b_batch_id)} == {"accepted"}
     return st, ids, admin
 
 
@@ -143,7 +148,7 @@ def test_approval_is_refused_when_new_scans_arrived_or_it_was_already_closed(app
     assert admin.post(f"/api/v1/stocktakes/{st}/approve", json={"scan_count": 12}).status_code == 200
     resp = admin.post(f"/api/v1/stocktakes/{st}/approve", json={})
     assert resp.get_json()["error"]["code"] == "stocktake_closed"
-    late = Pusher(app, factory, "zhao").send([scan(st, ids["T5"], school.room("教学楼 储藏室"), at(15, 0))])
+    late = Phone(factory, "zhao").send([scan(st, ids["T5"], school.room("教学楼 储藏室"), at(15, 0))])
     assert late == [("rejected", {"stocktake_id": ["this stocktake is closed"]})]
 
 
@@ -151,7 +156,7 @@ def test_a_found_missing_asset_comes_back_at_the_next_stocktake(app, school, fie
     st, ids, admin = fieldwork
     admin.post(f"/api/v1/stocktakes/{st}/approve", json={})
     second = admin.post("/api/v1/stocktakes", json={"name": "复盘"}).get_json()["id"]
-    Pusher(app, factory, "zhao").send([scan(second, ids["T5"], school.room("教学楼 储藏室"), at(16, 0))])
+    Phone(factory, "zhao").send([scan(second, ids["T5"], school.room("教学楼 储藏室"), at(16, 0))])
     admin.post(f"/api/v1/stocktakes/{second}/approve", json={})
     with app.app_context():
         asset = db.session.get(Asset, ids["T5"])
@@ -177,7 +182,7 @@ def test_scans_are_checked_against_the_school(app, school, fieldwork, factory):
     other = factory.api_user("s2", ("auditor",))
     with app.app_context():
         assert db.session.scalar(select(Stocktake.status).where(Stocktake.id == st)) == "open"
-    zhao = Pusher(app, factory, "zhao")
+    zhao = Phone(factory, "zhao")
     results = zhao.send([scan(st, ids["T1"], 999999, at(12)), scan(st, 999999, school.room("教学楼 教101"), at(12)),
                          scan(st, None, school.room("教学楼 教101"), at(12), label="NOPE")])
     assert [r[0] for r in results] == ["rejected", "rejected", "rejected"]
@@ -199,7 +204,7 @@ def test_a_printed_label_code_alone_finds_its_asset(app, school, fieldwork, fact
     with app.app_context():
         db.session.add(Label(site_id=school.site_id, code=code, kind="asset", serial=5, asset_id=ids["T5"]))
         db.session.commit()
-    zhao = Pusher(app, factory, "zhao")
+    zhao = Phone(factory, "zhao")
     assert zhao.send([scan(st, None, school.room("教学楼 教101"), at(12), label=code.lower())]) == [("accepted", None)]
     with app.app_context():
         assert db.session.scalar(select(StocktakeScan.asset_id).where(StocktakeScan.label == code.lower())) == ids["T5"]
