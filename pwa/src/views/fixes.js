@@ -75,6 +75,7 @@ export async function fix({ params, navigate }) {
         summary: { title: title(a), subtitle: t('mark_done') },
       });
       toast(t('done_saved'));
+      window.dispatchEvent(new CustomEvent('xunjian:queued'));
       navigate('#/fixes');
     } }, t('mark_done')),
   );

@@ -113,6 +113,7 @@ export async function stocktake({ params }) {
         });
         unknownBox.replaceChildren();
         logLine(t('unknown_label', { code }), 'dup');
+        window.dispatchEvent(new CustomEvent('xunjian:queued'));
         resumeScanner();
       } }, t('record_unknown'))));
   };
@@ -168,8 +169,9 @@ export async function stocktake({ params }) {
 
   render(
     h('h1', {}, pick(st.data) || st.data.title || t('stocktake_title')),
+    progress,
     scannerPanel({ onCode, continuous: true }),
-    progress, unknownBox, log,
+    unknownBox, log,
   );
   drawProgress();
 }
