@@ -63,7 +63,7 @@ def test_stocktake_offline_counts_a_room_and_records_an_unknown_label(app, facto
     page.click("#tile-stocktake")
     page.click(f"[data-stocktake='{school['stocktake']}']")
     page.wait_for_selector("#room-progress")
-    first, second, third = school["asset_codes"]
+    first, second, _third = school["asset_codes"]
     scan(page, first)  # an asset before any room: refused, the auditor is told to scan the room
     page.wait_for_selector("#scan-log li:has-text('请先扫房间标签')")
     scan(page, f"{pwa_server.url}/q/{school['room_code']}")  # the room's label, as printed (a URL)
