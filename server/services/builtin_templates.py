@@ -85,7 +85,9 @@ DORM_HYGIENE = {
         _deduct("leaks", "无漏水", "No leaks", 5, hazard=True, creates_action=True),
         _deduct("furniture", "床铺、家具完好(损坏需赔偿)", "Beds and furniture intact (damage is compensated)", 5,
                 creates_action=True, note_on_fail=True),
-        _item("empty_beds", "number", "空床位数", "Empty beds", unit="张", min=0, max=8, creates_action=False),
+        # A count for the register, not a judgement: left blank when the inspector has no time to count.
+        _item("empty_beds", "number", "空床位数", "Empty beds", unit="张", min=0, max=8, creates_action=False,
+              required=False),
         _check("stranger", "未发现陌生人", "No strangers found", hazard=True, note_on_fail=True),
     ],
 }
