@@ -173,11 +173,10 @@ def reconcile_run(assets: int, scans: int, auditors: int, database_url: str | No
         stocktake = stocktakes.get(db.session, stocktake.id)
 
         def reconcile():
-            result = stocktakes.snapshot(db.session, stocktake).reconciliation()
-            return result.totals()
+            return stocktakes.result(db.session, stocktake).totals()
 
         def progress():
-            return stocktakes.live_progress(db.session, stocktakes.snapshot(db.session, stocktake))
+            return stocktakes.live_progress(db.session, stocktakes.result(db.session, stocktake))
 
         t_rec, totals = timed(reconcile)
         t_prog, _ = timed(progress)

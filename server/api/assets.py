@@ -72,9 +72,9 @@ def stocktake(stocktake_id):
 
 def reconciliation_body(stocktake_id: int) -> dict:
     stocktake = stocktakes.get(db.session, stocktake_id)
-    result = stocktakes.snapshot(db.session, stocktake).reconciliation()
+    found = stocktakes.result(db.session, stocktake)
     return {"stocktake": stocktake, "scan_count": stocktakes.scan_count(db.session, stocktake_id),
-            "totals": result.totals(), "buckets": {name: result.bucket(name) for name in BUCKETS}}
+            "totals": found.totals(), "buckets": {name: found.bucket(name) for name in BUCKETS}}
 
 
 @blp.route("/stocktakes/<int:stocktake_id>/reconciliation")
@@ -90,8 +90,8 @@ def reconciliation(stocktake_id):
 @blp.response(200, s.ProgressSchema)
 def progress(stocktake_id):
     """Live progress: expected, found and seen, per room and per building."""
-    snap = stocktakes.snapshot(db.session, stocktakes.get(db.session, stocktake_id))
-    rooms, buildings = stocktakes.live_progress(db.session, snap)
+    found = stocktakes.result(db.session, stocktakes.get(db.session, stocktake_id))
+    rooms, buildings = stocktakes.live_progress(db.session, found)
     return {"rooms": rooms, "buildings": buildings}
 
 

@@ -177,11 +177,10 @@ def stocktake_list():
 def _review(stocktake_id: int) -> dict:
     """Everything the review page and the printable report show."""
     stocktake = stocktakes.get(db.session, stocktake_id)
-    snap = stocktakes.snapshot(db.session, stocktake)
-    result = snap.reconciliation()
-    rooms, buildings = stocktakes.live_progress(db.session, snap)
+    result = stocktakes.result(db.session, stocktake)
+    rooms, buildings = stocktakes.live_progress(db.session, result)
     return {"stocktake": stocktake, "result": result, "buckets": BUCKETS, "rooms_progress": rooms,
-            "buildings_progress": buildings, "scan_count": len(snap.sightings),
+            "buildings_progress": buildings, "scan_count": stocktakes.scan_count(db.session, stocktake_id),
             "names": stocktake_export.Names.load(db.session, result)}
 
 

@@ -8,6 +8,7 @@ from server.models.assets import (
     AssetEvent,
     LedgerImport,
     Stocktake,
+    StocktakeFinding,
     StocktakeScan,
 )
 from server.models.base import Base, SiteScoped, Syncable, as_utc, utcnow
@@ -80,6 +81,7 @@ __all__ = [
     "Site",
     "SiteScoped",
     "Stocktake",
+    "StocktakeFinding",
     "StocktakeScan",
     "SyncBatch",
     "SyncChange",

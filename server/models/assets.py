@@ -130,3 +130,24 @@ class StocktakeScan(SiteScoped, Base):
 
     auditor: Mapped[User] = relationship()
     room: Mapped[Room] = relationship()
+
+
+class StocktakeFinding(SiteScoped, Base):
+    """One finding of an approved stocktake, frozen at approval: the book then moves on (the approval
+    itself corrects it), but the stocktake's result must stay what the admin approved."""
+
+    __tablename__ = "stocktake_finding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktake.id"), index=True)
+    bucket: Mapped[str] = mapped_column(String(16))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"))
+    label: Mapped[str | None] = mapped_column(String(200))
+    book_room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
+    seen_room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"))
+    condition: Mapped[str | None] = mapped_column(String(16))
+    out_of_scope: Mapped[bool] = mapped_column(default=False)
+    rooms_seen: Mapped[list] = mapped_column(JSON, default=list)
+    auditors: Mapped[list] = mapped_column(JSON, default=list)
+    scans: Mapped[list] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text)

@@ -165,18 +165,15 @@ class RoomProgress:
     seen_here: int = 0  # distinct assets and unknown labels seen in this room
 
 
-def progress(book: Iterable[BookAsset], expected: set[int], sightings: Iterable[Sighting]) -> dict:
-    """Scanned against expected per room (the building totals are sums of their rooms)."""
+def progress(findings: Iterable[Finding]) -> dict[int | None, RoomProgress]:
+    """Scanned against expected per room (building totals are sums of their rooms), from findings,
+    so a closed stocktake's stored findings give the same figures as the live ones."""
     rooms: dict[int | None, RoomProgress] = {}
-    found_ids = {s.asset_id for s in sightings if s.asset_id is not None}
-    for asset in book:
-        if asset.id in expected:
-            entry = rooms.setdefault(asset.room_id, RoomProgress(asset.room_id))
+    for f in findings:
+        if f.bucket != "surplus" and not f.out_of_scope:
+            entry = rooms.setdefault(f.book_room_id, RoomProgress(f.book_room_id))
             entry.expected += 1
-            entry.found += asset.id in found_ids
-    seen_in: dict[int, set] = {}
-    for s in sightings:
-        seen_in.setdefault(s.room_id, set()).add(s.asset_id if s.asset_id is not None else (s.label or s.uuid))
-    for room_id, items in seen_in.items():
-        rooms.setdefault(room_id, RoomProgress(room_id)).seen_here = len(items)
+            entry.found += f.bucket != "missing"
+        for room_id in f.rooms_seen:
+            rooms.setdefault(room_id, RoomProgress(room_id)).seen_here += 1
     return rooms

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from server.models import Asset, AssetEvent, Building, Room, Stocktake, StocktakeScan, User, utcnow
+from server.models import Asset, AssetEvent, Building, Room, Stocktake, StocktakeFinding, StocktakeScan, User, utcnow
 from server.services.errors import Conflict, NotFound, ValidationFailed
 from server.services.reconcile import (
     BookAsset,
@@ -86,6 +86,26 @@ def snapshot(session: Session, stocktake: Stocktake) -> Snapshot:
     return Snapshot(book, rooms, expected_ids(book, rooms, scope_of(stocktake)), sightings)
 
 
+FINDING_FIELDS = ("bucket", "asset_id", "label", "book_room_id", "seen_room_id", "condition", "out_of_scope",
+                  "rooms_seen", "auditors", "scans", "description")
+
+
+def result(session: Session, stocktake: Stocktake) -> Reconciliation:
+    """Live while the stocktake is open; once approved, the findings stored when it was approved."""
+    if stocktake.status == "open":
+        return snapshot(session, stocktake).reconciliation()
+    rows = session.execute(select(*(getattr(StocktakeFinding, f) for f in FINDING_FIELDS))
+                           .where(StocktakeFinding.stocktake_id == stocktake.id).order_by(StocktakeFinding.id))
+    return Reconciliation([Finding(*row) for row in rows])
+
+
+def _store_findings(session: Session, stocktake: Stocktake, findings: list[Finding]) -> None:
+    if findings:
+        session.execute(insert(StocktakeFinding), [
+            {"site_id": stocktake.site_id, "stocktake_id": stocktake.id,
+             **{f: getattr(finding, f) for f in FINDING_FIELDS}} for finding in findings])
+
+
 def scan_count(session: Session, stocktake_id: int) -> int:
     return session.scalar(select(func.count(StocktakeScan.id)).where(StocktakeScan.stocktake_id == stocktake_id))
 
@@ -100,9 +120,9 @@ class ProgressRow:
     seen_here: int
 
 
-def live_progress(session: Session, snap: Snapshot) -> tuple[list[ProgressRow], list[ProgressRow]]:
+def live_progress(session: Session, found: Reconciliation) -> tuple[list[ProgressRow], list[ProgressRow]]:
     """Per room and per building: expected, found (of those booked there) and seen there."""
-    per_room = progress(snap.book, snap.expected, snap.sightings)
+    per_room = progress(found.findings)
     names = {r.id: (r.name, r.building_id) for r in session.execute(select(Room.id, Room.name, Room.building_id))}
     buildings = dict(session.execute(select(Building.id, Building.name)).all())
     rooms, totals = [], {}
@@ -129,16 +149,17 @@ def approve(session: Session, stocktake: Stocktake, admin: User, seen_scan_count
     if seen_scan_count is not None and seen_scan_count != scan_count(session, stocktake.id):
         raise Conflict("new scans arrived since you loaded the results; review them again",
                        code="stocktake_changed")
-    result = snapshot(session, stocktake).reconciliation()
+    found = snapshot(session, stocktake).reconciliation()
     assets = {a.id: a for a in session.scalars(select(Asset).where(
-        Asset.id.in_([f.asset_id for f in result.findings if f.asset_id is not None])))}
+        Asset.id.in_([f.asset_id for f in found.findings if f.asset_id is not None])))}
     now = at or utcnow()
-    for finding in result.findings:
+    for finding in found.findings:
         asset = assets.get(finding.asset_id) if finding.asset_id is not None else None
         if asset is not None:
             _apply_finding(session, stocktake, admin, asset, finding, now)
+    _store_findings(session, stocktake, found.findings)
     stocktake.status, stocktake.approved_by_id, stocktake.approved_at = "approved", admin.id, now
-    stocktake.summary = result.totals()
+    stocktake.summary = found.totals()
     session.flush()
     return stocktake.summary
 

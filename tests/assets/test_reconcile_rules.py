@@ -63,7 +63,8 @@ def test_unknown_labels_are_one_surplus_each_and_unlabelled_items_one_per_scan()
 def test_progress_counts_expected_and_found_per_room():
     book = [asset(1, 1), asset(2, 1), asset(3, 2), asset(4, 3)]
     expected = expected_ids(book, ROOMS, Scope(building_ids=frozenset({10})))
-    rooms = progress(book, expected, [seen("a", 1, 1), seen("b", 3, 1), seen("c", None, 2, label="X")])
+    found = reconcile(book, expected, [seen("a", 1, 1), seen("b", 3, 1), seen("c", None, 2, label="X")])
+    rooms = progress(found.findings)
     assert (rooms[1].expected, rooms[1].found, rooms[1].seen_here) == (2, 1, 2)
     assert (rooms[2].expected, rooms[2].found, rooms[2].seen_here) == (1, 1, 1)
     assert 3 not in rooms

@@ -135,6 +135,12 @@ def test_approving_moves_the_right_assets_marks_missing_and_leaves_a_trail(app, 
         assert moved.actor_id == school.admin_id
     history = admin.get(f"/api/v1/assets/{ids['T6']}/events").get_json()
     assert [(e["kind"], e["stocktake_id"]) for e in history] == [("stocktake_moved", st)]
+    # The corrected book does not rewrite the approved result: it stays what the admin approved.
+    body = admin.get(f"/api/v1/stocktakes/{st}/reconciliation").get_json()
+    assert tags(body["buckets"]["elsewhere"], ids) == ["T3", "T6", "T8"]
+    assert body["totals"] == {"in_place": 4, "elsewhere": 3, "missing": 2, "surplus": 2, "damaged": 2}
+    rooms = admin.get(f"/api/v1/stocktakes/{st}/progress").get_json()["rooms"]
+    assert {r["id"]: (r["expected"], r["found"]) for r in rooms}[school.room("教学楼 教101")] == (3, 2)
 
 
 def assets_by_id(assets: dict) -> dict:
