@@ -53,6 +53,8 @@ function showWho(session) {
     : '';
 }
 
+let wasRunning = false;
+
 function wireSyncBar() {
   const badge = document.getElementById('pending-badge');
   const bar = document.getElementById('sync-progress');
@@ -77,6 +79,9 @@ function wireSyncBar() {
       bar.value = Math.min(state.done, state.total);
       text.textContent = t('syncing', { done: Math.min(state.done, state.total), total: state.total });
     }
+    // Fresh data on the home screen once a sync is through (counts, fixes assigned meanwhile).
+    if (wasRunning && !state.running && ['', '#', '#/'].includes(window.location.hash)) route();
+    wasRunning = state.running;
     document.body.dataset.syncing = state.running ? '1' : '0';
   });
 }
