@@ -9,10 +9,17 @@ function required(item) {
   return item.required ?? item.kind !== 'text';
 }
 
+/** An answer the inspector started and emptied again counts as no answer (it is not sent either). */
+export function isEmpty(answer) {
+  if (!answer) return true;
+  return Object.entries(answer).every(([key, value]) => value === undefined || value === null || value === ''
+    || (key === 'photos' && !value.length));
+}
+
 /** → {outcome: 'pass'|'fail'|'na'|null, deduction, points, problems: [..]} for one item. */
 export function judge(item, answer) {
   const problems = [];
-  if (!answer) {
+  if (isEmpty(answer)) {
     if (required(item)) problems.push('answer');
     return { outcome: null, deduction: 0, points: null, problems };
   }

@@ -47,3 +47,12 @@ test('only the latest published version of a family applies, to its room kinds',
   assert.deepEqual(applicable(all, 'room', { kind: 'dorm' }).map((x) => x.id), ['4', '5']);
   assert.deepEqual(applicable(all, 'asset', { category: '家具' }).map((x) => x.id), []);
 });
+
+test('an answer started and emptied again is no answer; optional items may stay empty', () => {
+  const tpl = { scoring: 'pass_rate', max_score: 100, items: [
+    { key: 'beds', kind: 'number', min: 0, max: 8, required: false },
+    { key: 'ok', kind: 'pass_fail' },
+  ] };
+  assert.deepEqual(missing(tpl, { beds: { note: '' }, ok: { result: 'pass' } }), []);
+  assert.deepEqual(missing(tpl, { beds: {}, ok: {} }).map((m) => m.key), ['ok']);
+});

@@ -5,7 +5,7 @@ import * as outbox from '../outbox.js';
 import { takePhoto } from '../photo.js';
 import * as ref from '../refcache.js';
 import { blobImage, h, render, toast } from '../ui.js';
-import { applicable, judge, missing as missingOf, score as scoreOf } from '../checklist.js';
+import { applicable, isEmpty, judge, missing as missingOf, score as scoreOf } from '../checklist.js';
 
 /** Templates that apply to this room or asset (latest published version of each). */
 export async function applicableTemplates(type, obj) {
@@ -158,9 +158,9 @@ export async function inspect({ params, query, navigate }) {
       const answers = {};
       for (const it of items) {
         const a = state.answers[it.key];
-        if (!a) continue;
-        const clean = { ...a };
-        if (clean.note !== undefined) clean.note = clean.note.trim() || null;
+        if (isEmpty(a)) continue;
+        const clean = Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined && v !== ''));
+        if (typeof clean.note === 'string') clean.note = clean.note.trim() || null;
         if (!clean.photos?.length) delete clean.photos;
         answers[it.key] = clean;
       }
