@@ -74,10 +74,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server import asset_area, cli, console, labels_cli, pwa
     from server.console import inspections as inspections_console
     from server.console import labels as labels_console
+    from server.console import sync as sync_console
     cli.init_app(app)
     labels_cli.init_app(app)
     console.init_app(app)
     labels_console.init_app(app)
+    sync_console.init_app(app)
     pwa.init_app(app)
     inspections_console.init_app(app)
     asset_area.init_app(app, api)

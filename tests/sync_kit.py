@@ -1,8 +1,9 @@
 """Test-only record handlers and a phone that talks real HTTP, for the sync engine's tests.
 
-The handlers write rooms (real tables, real versions): `test_room` creates one (an append-only fact),
-`test_room_rename` changes one from a `base_version` (a mutable object), `test_room_status` moves a
-room's status forward only (a fix: done never goes back).
+The handlers write rooms (real tables, real versions): `test_room` creates one (an append-only fact)
+under a phone-made `key` (kept in class_name), `test_room_rename` changes one from a `base_version` (a
+mutable object), `test_room_status` moves a room's status (kept in capacity) forward only, like a fix
+that never goes back from done.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ STATUS_ORDER = ("open", "doing", "done")
 
 class RoomSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    key = fields.String(load_default=None)
     kind = fields.String(load_default="dorm")
     note = fields.String(load_default=None, allow_none=True)
     template_version = fields.Integer(load_default=2)
@@ -40,23 +42,36 @@ def _create_room(ctx, rec) -> None:
     if data["name"] in BROKEN_NAMES:
         ctx.session.execute(text("SELECT * FROM no_such_table"))
     note = f"template v{data['template_version']} ({KNOWN_TEMPLATE_VERSIONS[data['template_version']]})"
-    ctx.session.add(Room(site_id=ctx.site_id, name=data["name"], kind=data["kind"], note=data["note"] or note))
+    ctx.session.add(Room(site_id=ctx.site_id, name=data["name"], kind=data["kind"], note=data["note"] or note,
+                         class_name=data["key"] or data["name"], capacity=0))
 
 
 class RenameSchema(Schema):
-    name = fields.String(required=True)
+    key = fields.String(load_default=None)
+    room_id = fields.Integer(load_default=None)
     new_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
-def _room_named(ctx, name: str) -> Room:
-    room = ctx.session.scalar(select(Room).where(Room.name == name))
+def _room_keyed(ctx, key: str) -> Room:
+    room = ctx.session.scalar(select(Room).where(Room.class_name == key))
     if room is None:
-        raise RecordRetry(f"room {name} has not arrived yet")
+        raise RecordRetry(f"room {key} has not arrived yet")
+    return room
+
+
+def _target(ctx, rec) -> Room:
+    """By server id (must still exist) or by the phone's key (may not have arrived yet)."""
+    if rec.data["room_id"] is None:
+        return _room_keyed(ctx, rec.data["key"])
+    room = ctx.session.scalar(select(Room).where(Room.id == rec.data["room_id"]))
+    if room is None:
+        raise RecordConflict("the room was deleted on the server", server_version=None, object_type="room",
+                             object_id=str(rec.data["room_id"]))
     return room
 
 
 def _rename(ctx, rec) -> int:
-    room = _room_named(ctx, rec.data["name"])
+    room = _target(ctx, rec)
     if rec.base_version is not None and rec.base_version < room.version:
         raise RecordConflict("the room was changed on the server", server_version=room.version,
                              server_data={"name": room.name}, object_type="room", object_id=str(room.id))
@@ -64,24 +79,24 @@ def _rename(ctx, rec) -> int:
 
 
 def _force_rename(ctx, rec, room: Room | None = None) -> int:
-    room = room or _room_named(ctx, rec.data["name"])
+    room = room or _target(ctx, rec)
     room.name = rec.data["new_name"]
     ctx.session.flush()
     return room.version
 
 
 class StatusSchema(Schema):
-    name = fields.String(required=True)
+    key = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUS_ORDER))
 
 
 def _set_status(ctx, rec) -> int:
-    room = _room_named(ctx, rec.data["name"])
-    current = room.class_name or "open"
-    if STATUS_ORDER.index(rec.data["status"]) < STATUS_ORDER.index(current):
+    room = _room_keyed(ctx, rec.data["key"])
+    current = STATUS_ORDER[room.capacity]
+    if STATUS_ORDER.index(rec.data["status"]) < room.capacity:
         raise RecordConflict(f"the fix is already {current}", server_version=room.version,
                              server_data={"status": current}, object_type="room", object_id=str(room.id))
-    room.class_name = rec.data["status"]
+    room.capacity = STATUS_ORDER.index(rec.data["status"])
     ctx.session.flush()
     return room.version
 

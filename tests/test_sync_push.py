@@ -94,14 +94,14 @@ def test_case7_database_error_on_one_record_of_ten(phone, app):
 def test_case8_update_before_create_ends_as_in_order_delivery(factory, live_server, app):
     inspector = phone_for(factory, live_server, roles=("inspector",))
     auditor = phone_for(factory, live_server, roles=("auditor",))
-    rename = record("test_room_rename", {"name": "101", "new_name": "101 宿舍"}, base_version=1)
+    rename = record("test_room_rename", {"key": "101", "new_name": "101 宿舍"}, base_version=1)
     answer = auditor.push([rename]).json()["results"][0]
     assert answer["status"] == "accepted" and answer["held"] is True
     assert room_names(app) == []
     assert inspector.statuses([record(data={"name": "101"})]) == ["accepted"]
     assert room_names(app) == ["101 宿舍"]
     # and within one batch, in the wrong order
-    batch = [record("test_room_rename", {"name": "102", "new_name": "102b"}), record(data={"name": "102"})]
+    batch = [record("test_room_rename", {"key": "102", "new_name": "102b"}), record(data={"name": "102"})]
     admin = phone_for(factory, live_server, roles=("admin",))
     assert admin.statuses(batch) == ["accepted", "accepted"]
     assert room_names(app) == ["101 宿舍", "102b"]
@@ -177,7 +177,7 @@ def test_case28_site_comes_from_the_token(factory, live_server, app):
 
 
 def test_role_per_record_type(phone, app):
-    results = phone.push([record("test_room_rename", {"name": "x", "new_name": "y"})]).json()["results"]
+    results = phone.push([record("test_room_rename", {"key": "x", "new_name": "y"})]).json()["results"]
     assert results[0]["status"] == "rejected" and "roles" in results[0]["errors"]["type"][0]
 
 
