@@ -21,6 +21,7 @@ def main() -> None:
         "SECRET_KEY": "test-secret",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "ATTACHMENT_DIR": os.environ["XJ_TEST_ATTACHMENTS"],
+        "PWA_BUILD_SALT": os.environ.get("XJ_BUILD_SALT", ""),
     })
     server = make_server("127.0.0.1", port, app, threaded=True)
     print("ready", flush=True)

@@ -38,13 +38,15 @@ class ServerProcess:
     attachment_dir: str
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    build_salt: str = ""  # change it and restart: the app deploys a new version
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "XJ_TEST_DB": self.database_url, "XJ_TEST_ATTACHMENTS": self.attachment_dir}
+        env = {**os.environ, "XJ_TEST_DB": self.database_url, "XJ_TEST_ATTACHMENTS": self.attachment_dir,
+               "XJ_BUILD_SALT": self.build_salt}
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "pwa_serve.py"), str(self.port)],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()

@@ -99,3 +99,30 @@ def test_label_links_open_rooms_offline_and_say_replaced_or_unknown(app, factory
     assert page.inner_text("#item-title") == "粗加工间"
     assert "手动输入" in page.inner_text("main")
     assert not phone.errors
+
+
+def test_new_version_is_offered_then_taken_in_english(app, factory, pwa_server, phone):
+    seed_school(app, factory)
+    page = phone.page
+    login(page, pwa_server.url)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.click("#tile-settings")
+    page.select_option("#lang-select", "en")  # the English switch reloads the app in English
+    page.wait_for_selector("h1:has-text('Settings')")
+    assert "Sync now" in page.inner_text("#sync-btn")
+    page.wait_for_selector("#app-version:has-text('v ')")
+    before = page.inner_text("#app-version")
+
+    pwa_server.stop()
+    pwa_server.build_salt = "release-2"  # a new deployment
+    pwa_server.start()
+    page.reload()
+    page.wait_for_selector("#update-notice:not([hidden])")
+    assert "A new version is ready" in page.inner_text("#update-notice")
+    phone.shot("update-available")
+    page.click("#update-btn")
+    page.wait_for_selector("#update-notice", state="hidden")
+    page.goto(f"{pwa_server.url}/app/#/settings")
+    page.wait_for_selector("#app-version:has-text('v ')")
+    assert page.inner_text("#app-version") != before
+    assert not phone.errors

@@ -97,13 +97,12 @@ async function registerServiceWorker() {
     notice.hidden = false;
     btn.onclick = () => worker.postMessage({ type: 'skip-waiting' });
   };
-  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
-  reg.addEventListener('updatefound', () => {
-    const worker = reg.installing;
-    worker?.addEventListener('statechange', () => {
-      if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
-    });
+  const watch = (worker) => worker?.addEventListener('statechange', () => {
+    if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
   });
+  if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+  watch(reg.installing); // an update found while this page was loading
+  reg.addEventListener('updatefound', () => watch(reg.installing));
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     // Only an accepted update reloads; the first install just takes control quietly.
