@@ -6,8 +6,8 @@ from pathlib import Path
 from flask import Flask, request
 from sqlalchemy.orm import Session
 
+from server import compression, errors
 from server import db as db_setup
-from server import errors
 from server.api import openapi
 from server.config import load_config
 from server.extensions import csrf, db, migrate
@@ -86,4 +86,5 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.before_request(_require_json_body)
     app.after_request(_security_headers)
+    compression.init_app(app)
     return app
