@@ -10,26 +10,20 @@ max of the runs; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import logging
 import random
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade
-
-from server import create_app
+from bench.common import database, database_name, machine, migrated_app, print_spreads, timed
 from server.extensions import db
 from server.models import Asset, Building, Room, Site, StocktakeScan, User
 from server.services import ledger_import, stocktakes
@@ -59,25 +53,12 @@ def write_ledger(path: Path, rows: int) -> None:
 @contextmanager
 def fresh_app(database_url: str | None, workdir: Path):
     """An app on an empty, migrated database of its own."""
-    name = None
-    if database_url:
-        name = f"xj_bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LEDGER_IMPORT_DIR": str(workdir)})
-    with app.app_context():
-        upgrade()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-    if name:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with database(database_url, workdir) as url:
+        app = migrated_app(url, LEDGER_IMPORT_DIR=str(workdir))
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 def bench_user(site_id: int, username: str, role: str) -> User:
@@ -101,12 +82,6 @@ def school() -> tuple[int, int]:
                            for r in range(ROOMS_PER_BUILDING))
     db.session.commit()
     return site.id, user.id
-
-
-def timed(fn) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def import_run(ledger: Path, database_url: str | None, workdir: Path) -> dict[str, float]:
@@ -184,18 +159,6 @@ def reconcile_run(assets: int, scans: int, auditors: int, database_url: str | No
         return {"reconcile (load + match)": t_rec, "live progress": t_prog, "_totals": totals}
 
 
-def report(name: str, runs: list[dict]) -> None:
-    print(f"\n{name}")
-    for key in runs[0]:
-        if key.startswith("_"):
-            continue
-        values = [r[key] for r in runs]
-        print(f"  {key:26s} median {statistics.median(values):6.2f} s  min {min(values):6.2f}  max {max(values):6.2f}")
-    extra = {k: v for k, v in runs[0].items() if k.startswith("_")}
-    if extra:
-        print(f"  {extra}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -204,18 +167,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL server URL; default a temporary SQLite file")
     args = parser.parse_args()
-    logging.disable(logging.INFO)  # Alembic's per-revision lines would bury the figures
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         ledger = workdir / "ledger.xlsx"
         write_ledger(ledger, args.rows)
         print(f"ledger: {args.rows} rows, {ledger.stat().st_size / 1e6:.1f} MB; "
-              f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
-        report(f"{args.rows}-row XLSX ledger", [import_run(ledger, args.database_url, workdir)
-                                               for _ in range(args.runs)])
-        report(f"{args.rows} assets, {args.scans} scans by {args.auditors} auditors",
-               [reconcile_run(args.rows, args.scans, args.auditors, args.database_url, workdir)
-                for _ in range(args.runs)])
+              f"database: {database_name(args.database_url)}; {machine()}")
+        print_spreads(f"{args.rows}-row XLSX ledger", [import_run(ledger, args.database_url, workdir)
+                                                      for _ in range(args.runs)])
+        runs = [reconcile_run(args.rows, args.scans, args.auditors, args.database_url, workdir)
+                for _ in range(args.runs)]
+        print_spreads(f"{args.rows} assets, {args.scans} scans by {args.auditors} auditors", runs)
+        print(f"  {runs[0]['_totals']}")
 
 
 if __name__ == "__main__":

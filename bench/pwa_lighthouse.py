@@ -39,14 +39,10 @@ def ensure_lighthouse() -> None:
 
 
 def migrated_database(tmp: Path) -> str:
-    from flask_migrate import upgrade
-
-    from server import create_app
+    from bench.common import migrated_app
 
     url = f"sqlite:///{tmp / 'lh.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        upgrade()
+    migrated_app(url)
     return url
 
 
