@@ -2,6 +2,8 @@
 action updates are pushed as records."""
 from __future__ import annotations
 
+from sqlalchemy.orm import selectinload
+
 from server.api.inspection_schemas import (
     ActionSchema,
     ActionUpdateDataSchema,
@@ -17,7 +19,9 @@ from sync.feed import register_pull_type
 
 def register_inspection_types() -> None:
     register_pull_type("template", TemplateVersion, TemplateSchema().dump)
-    register_pull_type("action", Action, ActionSchema().dump)
+    # The dump names the room and the assignee: load them with the page, not one query per fix.
+    register_pull_type("action", Action, ActionSchema().dump,
+                       options=(selectinload(Action.room), selectinload(Action.assignee)))
     handlers.register(handlers.RecordHandler(
         type="inspection", schema=InspectionDataSchema, apply=apply_inspection,
         roles=("inspector", "admin"), photos=inspection_photos))
