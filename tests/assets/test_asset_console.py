@@ -84,3 +84,19 @@ def test_the_import_page_uses_a_static_progress_script(app, console):
     script = console.get("/static/ledger_import.js")
     assert script.status_code == 200
     script.close()
+
+
+def test_every_asset_string_has_both_languages():
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "server" / "i18n"
+    zh = json.loads((folder / "assets.zh.json").read_text(encoding="utf-8"))
+    en = json.loads((folder / "assets.en.json").read_text(encoding="utf-8"))
+    assert set(zh) == set(en) and all(zh.values()) and all(en.values())
+
+
+def test_pages_in_english(app, console, school):
+    console.get("/admin/lang/en")
+    html = console.get("/admin/stocktakes").get_data(as_text=True)
+    assert "Open a stocktake" in html and "发起盘点" not in html

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from qr_labels.codes import make_code
 from server.extensions import db
-from server.models import Asset, AssetEvent, Label, Stocktake, StocktakeScan
+from server.models import Asset, AssetEvent, Label, Room, StocktakeScan
 from tests.assets.conftest import add_asset, at
 from tests.assets.stocktake_helpers import Phone, scan
 
@@ -187,12 +187,19 @@ def test_scans_are_checked_against_the_school(app, school, fieldwork, factory):
     st, ids, _ = fieldwork
     other = factory.api_user("s2", ("auditor",))
     with app.app_context():
-        assert db.session.scalar(select(Stocktake.status).where(Stocktake.id == st)) == "open"
+        their_room = Room(site_id=other.site_id, name="教101", kind="classroom")
+        their_asset = Asset(site_id=other.site_id, tag="S2-9", name="别校", category="电脑")
+        db.session.add_all([their_room, their_asset])
+        db.session.commit()
+        their_room_id, their_asset_id = their_room.id, their_asset.id
     zhao = Phone(factory, "zhao")
-    results = zhao.send([scan(st, ids["T1"], 999999, at(12)), scan(st, 999999, school.room("教学楼 教101"), at(12)),
-                         scan(st, None, school.room("教学楼 教101"), at(12), label="NOPE")])
-    assert [r[0] for r in results] == ["rejected", "rejected", "rejected"]
-    assert set(results[2][1]) == {"description"}
+    results = zhao.send([scan(st, ids["T1"], their_room_id, at(12)),
+                         scan(st, their_asset_id, school.room("教学楼 教101"), at(12)),
+                         scan(st, None, school.room("教学楼 教101"), at(12), label="NOPE"),
+                         scan(st + 1000, ids["T1"], school.room("教学楼 教101"), at(12))])
+    assert [(r[0], set(r[1])) for r in results] == [
+        ("rejected", {"room_id"}), ("rejected", {"asset_id"}), ("rejected", {"description"}),
+        ("rejected", {"stocktake_id"})]
     # A label the book knows by its tag is matched to the asset even when the phone did not.
     assert zhao.send([scan(st, None, school.room("教学楼 教101"), at(12), label="t9")]) == [("accepted", None)]
     with app.app_context():
