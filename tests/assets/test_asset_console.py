@@ -8,7 +8,15 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Asset, Stocktake
+from server.models import (
+    IMPORT_STATES,
+    LIFECYCLE_KINDS,
+    SCAN_CONDITIONS,
+    STOCKTAKE_STATUSES,
+    SYSTEM_EVENT_KINDS,
+    Asset,
+    Stocktake,
+)
 from tests.assets.conftest import add_asset, at, csrf_token
 from tests.assets.stocktake_helpers import Phone, scan
 
@@ -94,6 +102,10 @@ def test_every_asset_string_has_both_languages():
     zh = json.loads((folder / "assets.zh.json").read_text(encoding="utf-8"))
     en = json.loads((folder / "assets.en.json").read_text(encoding="utf-8"))
     assert set(zh) == set(en) and all(zh.values()) and all(en.values())
+    wanted = {f"event.{k}" for k in (*LIFECYCLE_KINDS, *SYSTEM_EVENT_KINDS)}
+    wanted |= {f"import.state.{s}" for s in IMPORT_STATES}
+    wanted |= {f"condition.{c}" for c in SCAN_CONDITIONS} | {f"stocktake.status.{s}" for s in STOCKTAKE_STATUSES}
+    assert wanted <= set(zh)
 
 
 def test_pages_in_english(app, console, school):
