@@ -5,7 +5,7 @@ import { api, ApiError, NetworkError, getSession } from './api.js';
 import * as outbox from './outbox.js';
 import { applyPullPage, getCursor, resetCache, setMeta } from './refcache.js';
 
-export const BATCH_SIZE = 100;
+export const BATCH_SIZE = 50; // small enough for a progress step every second or two on a slow link
 const MIN_BATCH = 5;
 const PULL_LIMIT = 500;
 
