@@ -101,6 +101,24 @@ def test_revoked_token_keeps_the_outbox_and_logout_waits_for_it(app, factory, pw
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Inspection)) == 1
 
+    # A record the server can never take (a template version it does not know) is answered
+    # rejected: it stays on the phone, shown with the server's reason, and blocks nothing.
+    page.evaluate("""async () => {
+      const outbox = await import('/app/src/outbox.js');
+      await outbox.enqueue({ type: 'inspection', summary: { title: '旧检查表' },
+        data: { template_id: 999999, room_id: 1, scanned: false, answers: {}, photos: [] } });
+      await (await import('/app/src/sync.js')).refreshPending();
+    }""")
+    page.wait_for_selector("#pending-badge:not(.zero)")
+    page.click("#sync-btn")
+    page.wait_for_selector("#pending-badge.zero")
+    page.goto(f"{pwa_server.url}/app/#/outbox")
+    rejected = page.locator("#outbox-list li[data-state=rejected]")
+    rejected.wait_for()
+    assert "被拒绝" in rejected.inner_text()
+    assert rejected.locator(".reasons li").count() >= 1
+    phone.shot("outbox-rejected")
+
     page.goto(f"{pwa_server.url}/app/#/settings")
     page.click("#logout-btn")
     page.wait_for_selector("input[name=password]")

@@ -6,7 +6,6 @@ import * as outbox from './outbox.js';
 import { applyPullPage, getCursor, resetCache, setMeta } from './refcache.js';
 
 export const BATCH_SIZE = 50; // small enough for a progress step every second or two on a slow link
-const MIN_BATCH = 5;
 const PULL_LIMIT = 500;
 
 const listeners = new Set();
@@ -43,7 +42,7 @@ export function syncNow({ force = false } = {}) {
 }
 
 function withLock(fn) {
-  if (navigator.locks?.request) return navigator.locks.request('xunjian-sync', fn);
+  if (globalThis.navigator?.locks?.request) return navigator.locks.request('xunjian-sync', fn);
   return fn();
 }
 
@@ -87,8 +86,10 @@ async function pushAll(session) {
     try {
       answer = await api.push(session.device_id, outbox.uuid4(), items.map(outbox.toWire));
     } catch (exc) {
-      if (exc instanceof ApiError && exc.status === 413 && size > MIN_BATCH) {
-        size = Math.max(MIN_BATCH, Math.floor(size / 2));
+      if (exc instanceof ApiError && exc.status === 413 && items.length > 1) {
+        // The server says how many it takes (max_records); else a body too big: halve what was sent.
+        const limit = Number(exc.details?.max_records);
+        size = limit > 0 && limit < items.length ? limit : Math.max(1, Math.floor(items.length / 2));
         continue;
       }
       // No answer for these records: they stay pending, untouched, for the next run.

@@ -27,6 +27,14 @@ export async function home({ session }) {
   );
 }
 
+/** The server's field errors as lines the inspector can read: "answers › rodent_signs: a failed item needs a photo". */
+export function reasons(errors, path = []) {
+  if (errors === null || errors === undefined) return [];
+  if (typeof errors === 'string') return [`${path.join(' › ')}${path.length ? ': ' : ''}${errors}`];
+  if (Array.isArray(errors)) return errors.flatMap((e) => reasons(e, path));
+  return Object.entries(errors).flatMap(([key, value]) => reasons(value, key === '_schema' ? path : [...path, key]));
+}
+
 const STATE_TAG = { pending: '', rejected: 'red', conflict: 'red' };
 
 export async function outboxView() {
@@ -38,8 +46,8 @@ export async function outboxView() {
   h('div', { class: 'row' },
     h('strong', { class: 'grow' }, item.summary?.title || item.type),
     h('span', { class: `tag ${STATE_TAG[item.state]}` }, t(`state_${item.state}`))),
-  h('div', { class: 'muted' }, item.summary?.subtitle || '', ' · ', formatTime(item.recorded_at)),
-  item.state !== 'pending' && h('div', { class: 'error' }, JSON.stringify(item.errors || {})),
+  h('div', { class: 'muted' }, [item.summary?.subtitle, formatTime(item.recorded_at)].filter(Boolean).join(' · ')),
+  item.state !== 'pending' && h('ul', { class: 'error reasons' }, reasons(item.errors).map((r) => h('li', {}, r))),
   item.state === 'pending' && item.last_error && h('div', { class: 'muted' }, item.last_error),
   item.state !== 'pending' && h('button', {
     class: 'btn secondary', type: 'button',
