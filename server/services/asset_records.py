@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from server.models import Asset, AssetEvent, Room, Stocktake, StocktakeScan, SyncChange
 from server.services import labels
-from server.services.errors import DomainError
+from server.services.errors import Conflict, DomainError, ValidationFailed
 from sync.handlers import ApplyContext, IncomingRecord, RecordConflict, RecordRejected
 
 CORRECTABLE = ("room_id", "custodian", "department", "status")
@@ -101,11 +101,15 @@ def apply_update(ctx: ApplyContext, record: IncomingRecord) -> int:
 
 
 def force_update(ctx: ApplyContext, record: IncomingRecord) -> int:
-    """An admin resolving a conflict takes the phone's values over the server's."""
+    """An admin resolving a conflict takes the phone's values over the server's. What cannot apply
+    any more is a domain error, which the admin's page shows."""
     asset = ctx.session.scalar(select(Asset).where(Asset.id == record.data["asset_id"]))
     if asset is None:
-        raise RecordRejected({"asset_id": ["this asset no longer exists; create it again instead"]})
-    return _write_correction(ctx, asset, record, forced=True)
+        raise Conflict("this asset no longer exists; enter it again instead", code="asset_deleted")
+    try:
+        return _write_correction(ctx, asset, record, forced=True)
+    except RecordRejected as exc:
+        raise ValidationFailed("the phone's version can no longer apply", {"fields": exc.errors}) from exc
 
 
 def _snapshot(asset: Asset) -> dict:

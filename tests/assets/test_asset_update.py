@@ -3,15 +3,14 @@ a conflict from an older one (fault case 16) or on a deleted asset (case 19), an
 the phone's version."""
 from __future__ import annotations
 
-from datetime import datetime
-
+import pytest
 from sqlalchemy import select
 
 from server.db import scope_session
 from server.extensions import db
-from server.models import Asset, AssetEvent, User, utcnow
-from server.services import asset_records
-from sync.handlers import ApplyContext, IncomingRecord
+from server.models import Asset, AssetEvent, User
+from server.services.errors import Conflict
+from sync import conflicts
 from sync.models import SyncConflict
 from tests.assets.conftest import add_asset, at
 from tests.assets.stocktake_helpers import Phone, correction
@@ -40,20 +39,18 @@ def test_two_devices_change_the_same_field_from_the_same_version(app, school, fa
 def test_an_admin_takes_the_phones_version_of_a_conflict(app, school, factory):
     asset_id = add_asset(app, school, "C-2", "教学楼 教101")
     Phone(factory, "zhao").send([correction(asset_id, 1, at(9), custodian="张老师")])
-    stale = correction(asset_id, 1, at(9, 5), custodian="李老师")
-    assert Phone(factory, "qian").send([stale])[0][0] == "conflict"
+    assert Phone(factory, "qian").send([correction(asset_id, 1, at(9, 5), custodian="李老师")])[0][0] == "conflict"
     with app.app_context():
-        admin = db.session.get(User, school.admin_id)
         scope_session(db.session, school.site_id)
-        ctx = ApplyContext(db.session, school.site_id, admin, None, utcnow())
-        record = IncomingRecord(stale["uuid"], "asset_update", datetime.fromisoformat(stale["recorded_at"]), 1,
-                                {"asset_id": asset_id, "custodian": "李老师"})
-        assert asset_records.force_update(ctx, record) == 3
+        conflict_id = db.session.scalar(select(SyncConflict.id))
+        conflicts.resolve(db.session, conflict_id, db.session.get(User, school.admin_id), "phone")
         db.session.commit()
         asset = db.session.get(Asset, asset_id)
-        assert asset.custodian == "李老师"
+        assert (asset.custodian, asset.version) == ("李老师", 3)
         forced = db.session.scalars(select(AssetEvent).order_by(AssetEvent.id)).all()[-1]
-        assert forced.details["forced"] is True and forced.actor_id == school.admin_id
+        assert forced.details == {"changes": {"custodian": ["张老师", "李老师"]}, "record": forced.details["record"],
+                                  "forced": True}
+        assert forced.actor_id == school.auditor_ids[1]  # the auditor whose correction was taken
 
 
 def test_a_change_to_a_deleted_asset_is_a_conflict_and_the_pull_sends_its_tombstone(app, school, factory):
@@ -66,6 +63,11 @@ def test_a_change_to_a_deleted_asset_is_a_conflict_and_the_pull_sends_its_tombst
     assert answer["status"] == "conflict" and "server_version" not in answer
     pulled = phone.api.get(f"/api/v1/sync/pull?cursor={cursor}").get_json()
     assert {"type": "asset", "id": str(asset_id)} in pulled["deleted"]
+    with app.app_context():  # the phone's version cannot be taken: there is nothing left to change
+        scope_session(db.session, school.site_id)
+        conflict_id = db.session.scalar(select(SyncConflict.id))
+        with pytest.raises(Conflict, match="no longer exists"):
+            conflicts.resolve(db.session, conflict_id, db.session.get(User, school.admin_id), "phone")
 
 
 def test_corrections_that_can_never_apply_are_rejected(app, school, factory):
