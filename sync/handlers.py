@@ -86,6 +86,10 @@ class RecordHandler:
     force_apply: Callable[[ApplyContext, IncomingRecord], int | None] | None = None
     # Photo hashes the record names; the engine links them and lists missing ones.
     photos: Callable[[dict], list[str]] = field(default=lambda data: list(data.get("photos") or []))
+    # Optional, for speed: apply consecutive records of this type at once (one query for all of them),
+    # doing exactly what `apply` does for each, in order; returns one server_version (or None) each.
+    # If it raises, the engine applies the records one by one with `apply` to find which one failed.
+    apply_many: Callable[[ApplyContext, list[IncomingRecord]], list[int | None]] | None = None
 
 
 _handlers: dict[str, RecordHandler] = {}

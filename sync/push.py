@@ -21,6 +21,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -52,8 +53,18 @@ class Caller:
     """Who pushes; everything comes from the token, never from the body."""
 
     site_id: int
-    user: Any  # server.models.User
-    device: Any  # server.models.Device
+    user_id: int
+    device_id: int
+    roles: frozenset[str]
+
+
+@dataclass
+class Batch:
+    """A batch read and validated in memory, before any database work (see read_batch)."""
+
+    records: list[Prepared]
+    body_hash: str
+    received_at: datetime
 
 
 @dataclass
@@ -98,25 +109,31 @@ class _RecordFailed(Exception):
         self.record, self.outcome = record, outcome
 
 
-def push(session: Session, caller: Caller, batch_id: str, records: list,
-         received_at: datetime | None = None) -> dict:
-    """Store one batch and return the answer (`batch_id`, `results`, `cursor`)."""
+def read_batch(records: list, roles: frozenset[str], received_at: datetime | None = None) -> Batch:
+    """Read and validate every record; needs no database, so it can run before the write transaction."""
     received_at = received_at or utcnow()
     schemas: dict[str, Any] = {}
-    prepared = [prepare(i, raw, caller.user, received_at, schemas) for i, raw in enumerate(records)]
-    body_hash = batch_hash(prepared)
-    replay = _replay(session, caller, batch_id, body_hash)
+    prepared = [prepare(i, raw, roles, received_at, schemas) for i, raw in enumerate(records)]
+    return Batch(prepared, batch_hash(prepared), received_at)
+
+
+def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
+    """Store one batch and return the answer (`batch_id`, `results`, `cursor`)."""
+    from server.models import Device  # the sync tables import core models, not the other way round
+
+    replay = _replay(session, caller, batch_id, batch.body_hash)
     if replay is not None:
         return replay
-    if not _claim_batch(session, caller, batch_id, body_hash, received_at):
+    if not _claim_batch(session, caller, batch_id, batch.body_hash, batch.received_at):
         # A twin of this request committed the batch while we waited for its lock.
-        return _replay(session, caller, batch_id, body_hash)
-    ctx = ApplyContext(session, caller.site_id, caller.user, caller.device, received_at)
-    results = _store(session, ctx, prepared)
+        return _replay(session, caller, batch_id, batch.body_hash)
+    device = session.get(Device, caller.device_id)
+    ctx = ApplyContext(session, caller.site_id, device.user, device, batch.received_at)
+    results = _store(session, ctx, batch.records)
     if any(r["status"] == "accepted" for r in results):
         retry_held(session, caller.site_id)
     answer = {"batch_id": batch_id, "results": results, "cursor": feed.current_cursor(session, caller.site_id)}
-    session.execute(update(SyncBatch).where(SyncBatch.device_id == caller.device.id,
+    session.execute(update(SyncBatch).where(SyncBatch.device_id == caller.device_id,
                                             SyncBatch.batch_id == batch_id).values(answer=answer))
     return answer
 
@@ -133,7 +150,7 @@ def batch_hash(prepared: list[Prepared]) -> str:
 
 def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> dict | None:
     row = session.execute(select(SyncBatch.body_hash, SyncBatch.answer).where(
-        SyncBatch.device_id == caller.device.id, SyncBatch.batch_id == batch_id)).first()
+        SyncBatch.device_id == caller.device_id, SyncBatch.batch_id == batch_id)).first()
     if row is None:
         return None
     if row.body_hash != body_hash:
@@ -144,7 +161,7 @@ def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> 
 def _claim_batch(session: Session, caller: Caller, batch_id: str, body_hash: str, received_at: datetime) -> bool:
     conn = session.connection()
     stmt = dialect_insert(conn, SyncBatch).values(
-        site_id=caller.site_id, device_id=caller.device.id, batch_id=batch_id, body_hash=body_hash,
+        site_id=caller.site_id, device_id=caller.device_id, batch_id=batch_id, body_hash=body_hash,
         received_at=received_at)
     return conn.execute(stmt.on_conflict_do_nothing().returning(SyncBatch.id)).first() is not None
 
@@ -238,14 +255,26 @@ def _apply_batch(session: Session, ctx: ApplyContext, records: list[Prepared]) -
 
 
 def _apply_in_one_savepoint(session: Session, ctx: ApplyContext, records: list[Prepared]) -> list[int | None]:
-    versions = []
+    versions: list[int | None] = []
     with feed.savepoint(session):
-        for p in records:
-            try:
-                versions.append(p.handler.apply(ctx, p.incoming))
-            except (RecordRejected, RecordConflict, RecordRetry) as exc:
-                raise _RecordFailed(p, _outcome_of(exc)) from exc
+        for _, run in groupby(records, key=lambda p: p.type):
+            versions += _apply_run(ctx, list(run))
         session.flush()
+    return versions
+
+
+def _apply_run(ctx: ApplyContext, run: list[Prepared]) -> list[int | None]:
+    """Consecutive records of one type: through the handler's apply_many when it has one (an error
+    there names no record, so the caller falls back to one savepoint each), else one by one."""
+    handler = run[0].handler
+    if handler.apply_many is not None and len(run) > 1:
+        return list(handler.apply_many(ctx, [p.incoming for p in run]))
+    versions = []
+    for p in run:
+        try:
+            versions.append(handler.apply(ctx, p.incoming))
+        except (RecordRejected, RecordConflict, RecordRetry) as exc:
+            raise _RecordFailed(p, _outcome_of(exc)) from exc
     return versions
 
 
@@ -329,7 +358,7 @@ def _link_photos(session: Session, site_id: int, records: list[Prepared]) -> Non
 
 def retry_held(session: Session, site_id: int, now: datetime | None = None) -> None:
     """Apply held records of the school again, oldest first; quarantine those held too long."""
-    from server.models import Device  # the sync tables import core models, not the other way round
+    from server.models import Device
 
     now = now or utcnow()
     held = session.execute(select(SyncRecord).where(SyncRecord.site_id == site_id, SyncRecord.status == "held")
@@ -338,7 +367,7 @@ def retry_held(session: Session, site_id: int, now: datetime | None = None) -> N
     for row in held:
         device = session.get(Device, row.device_id)
         ctx = ApplyContext(session, site_id, device.user, device, as_utc(row.received_at))
-        p = prepare(0, row.payload, device.user, ctx.received_at, schemas)
+        p = prepare(0, row.payload, frozenset(device.user.roles), ctx.received_at, schemas)
         outcome = Outcome("rejected", errors=p.errors) if p.errors is not None else apply_one(session, ctx, p)
         if outcome.status == "held" and now - ctx.received_at > HOLD_FOR:
             outcome = Outcome("rejected", errors={"record": [f"could not be applied: {outcome.held_reason}"]},

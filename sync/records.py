@@ -96,7 +96,7 @@ def _photo_errors(photos: list[str]) -> dict | None:
     return {"data": {"photos": ["each photo is the lowercase sha256 hex of its bytes"]}} if bad else None
 
 
-def prepare(index: int, raw: Any, user, received_at: datetime, schemas: dict[str, Any]) -> Prepared:
+def prepare(index: int, raw: Any, roles: frozenset[str], received_at: datetime, schemas: dict[str, Any]) -> Prepared:
     """Read one record; anything wrong with it becomes field errors, never an exception."""
     if not isinstance(raw, dict):
         return Prepared(index, None, raw, content_hash=content_hash(raw),
@@ -112,16 +112,16 @@ def prepare(index: int, raw: Any, user, received_at: datetime, schemas: dict[str
     rec.recorded_at = parse_time(raw["recorded_at"])
     rec.clock_skew = is_skewed(rec.recorded_at, received_at)
     rec.handler = handlers.get(rec.type)
-    rec.errors = _handler_errors(rec, user)
+    rec.errors = _handler_errors(rec, roles)
     if rec.errors is None:
         _load_data(rec, schemas)
     return rec
 
 
-def _handler_errors(rec: Prepared, user) -> dict | None:
+def _handler_errors(rec: Prepared, roles: frozenset[str]) -> dict | None:
     if rec.handler is None:
         return {"type": [f"unknown record type; this server takes {', '.join(handlers.registered_types())}"]}
-    if rec.handler.roles and not user.has_role(*rec.handler.roles):
+    if rec.handler.roles and not roles.intersection(rec.handler.roles):
         return {"type": [f"this needs one of the roles: {', '.join(rec.handler.roles)}"]}
     return None
 

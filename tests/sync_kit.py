@@ -35,15 +35,25 @@ class RoomSchema(Schema):
     photos = fields.List(fields.String(), load_default=list)
 
 
-def _create_room(ctx, rec) -> None:
+def _new_room(ctx, rec) -> Room:
     data = rec.data
     if data["template_version"] not in KNOWN_TEMPLATE_VERSIONS:
         raise RecordRejected({"template_version": ["this checklist version is unknown to the server"]})
     if data["name"] in BROKEN_NAMES:
         ctx.session.execute(text("SELECT * FROM no_such_table"))
     note = f"template v{data['template_version']} ({KNOWN_TEMPLATE_VERSIONS[data['template_version']]})"
-    ctx.session.add(Room(site_id=ctx.site_id, name=data["name"], kind=data["kind"], note=data["note"] or note,
-                         class_name=data["key"] or data["name"], capacity=0))
+    return Room(site_id=ctx.site_id, name=data["name"], kind=data["kind"], note=data["note"] or note,
+                class_name=data["key"] or data["name"], capacity=0)
+
+
+def _create_room(ctx, rec) -> None:
+    ctx.session.add(_new_room(ctx, rec))
+
+
+def _create_rooms(ctx, recs) -> list[None]:
+    """The bulk path: one add_all (and so one INSERT) for the run."""
+    ctx.session.add_all([_new_room(ctx, rec) for rec in recs])
+    return [None] * len(recs)
 
 
 class RenameSchema(Schema):
@@ -102,7 +112,8 @@ def _set_status(ctx, rec) -> int:
 
 
 def register_test_handlers() -> None:
-    handlers.register(RecordHandler("test_room", RoomSchema, _create_room, roles=("inspector", "admin")))
+    handlers.register(RecordHandler("test_room", RoomSchema, _create_room, roles=("inspector", "admin"),
+                                    apply_many=_create_rooms))
     handlers.register(RecordHandler("test_room_rename", RenameSchema, _rename, roles=("auditor", "admin"),
                                     force_apply=_force_rename))
     handlers.register(RecordHandler("test_room_status", StatusSchema, _set_status, roles=("fixer", "admin")))
