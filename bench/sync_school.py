@@ -148,7 +148,7 @@ def serve(url: str, workers: int = 1, threads: int = 1) -> Iterator[str]:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT),
            "ATTACHMENT_DIR": tempfile.mkdtemp(prefix="xj-bench-att-")}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.sync_school:bench_app()"],
+                             "-b", f"127.0.0.1:{port}", "--timeout", "900", "--log-level", "warning", "bench.sync_school:bench_app()"],
                             cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -151,7 +151,8 @@ class Phone:
         return [r["status"] for r in resp.json()["results"]]
 
     def get(self, path: str, **kw) -> requests.Response:
-        return self.http.get(f"{self.base_url}{path}", headers=self.headers(), timeout=30, **kw)
+        headers = {**self.headers(), **kw.pop("headers", {})}
+        return self.http.get(f"{self.base_url}{path}", headers=headers, timeout=30, **kw)
 
     def put(self, path: str, data: bytes, content_type: str = "image/jpeg", **kw) -> requests.Response:
         headers = {**self.headers(), "Content-Type": content_type, **kw.pop("headers", {})}

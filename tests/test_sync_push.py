@@ -201,3 +201,9 @@ def test_case32_sql_in_a_note_is_stored_verbatim(phone, app):
     assert phone.statuses([record(data={"name": "A", "note": note})]) == ["accepted"]
     with app.app_context():
         assert db.session.scalar(db.select(Room.note)) == note
+
+
+def test_a_failure_inside_a_bulk_run_is_found_record_by_record(phone, app):
+    records = [record(data={"name": f"R{i}", "template_version": 9 if i == 2 else 2}) for i in range(5)]
+    assert phone.statuses(records) == ["accepted", "accepted", "rejected", "accepted", "accepted"]
+    assert room_names(app) == ["R0", "R1", "R3", "R4"]
