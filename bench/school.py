@@ -97,9 +97,10 @@ def _open_fixes(session: Session, site_id: int, fixer: User, count: int) -> None
         data = inspection_data(template, room_id, "room", [])
         data["answers"]["lamps"] = {"result": "fail", "note": "灯管不亮"}
         records.append(record(data))
+    caller = push.Caller(site_id, fixer.id, device.id, frozenset(fixer.roles))
     for start in range(0, len(records), 500):
-        answer = push.push(session, push.Caller(site_id, fixer, device), str(uuid.uuid4()),
-                           records[start:start + 500])
+        batch = push.read_batch(records[start:start + 500], caller.roles)
+        answer = push.push(session, caller, str(uuid.uuid4()), batch)
         assert all(r["status"] == "accepted" for r in answer["results"]), answer["results"][:3]
         session.commit()
         scope_session(session, site_id)

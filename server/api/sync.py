@@ -1,7 +1,6 @@
 """Sync routes (contract: Pull, Push); the protocol itself lives in the sync package."""
 from __future__ import annotations
 
-import gzip
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
@@ -42,25 +41,7 @@ class PullPageSchema(Schema):
     deleted = fields.List(fields.Nested(DeletedSchema))
 
 
-def gzip_if_accepted(view):
-    """A school's first pull is megabytes of JSON that compresses tenfold; phones on a weak signal get it
-    gzipped when they ask for it (every browser and requests do)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        response = view(*args, **kwargs)
-        accepted = "gzip" in request.headers.get("Accept-Encoding", "").lower()
-        if accepted and response.status_code == 200 and len(response.get_data()) > 1024:
-            response.set_data(gzip.compress(response.get_data(), compresslevel=5))
-            response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
-        return response
-
-    return wrapper
-
-
 @blp.route("/pull", methods=["GET"])
-@gzip_if_accepted
 @token_required()
 @blp.arguments(PullArgsSchema, location="query")
 @blp.response(200, PullPageSchema)
