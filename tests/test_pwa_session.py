@@ -125,6 +125,37 @@ def test_revoked_token_keeps_the_outbox_and_logout_waits_for_it(app, factory, pw
     assert not phone.errors
 
 
+def test_another_user_cannot_log_in_over_unsent_records(app, factory, pwa_server, phone):
+    school = seed(app, factory)
+    page = phone.page
+    login(page, pwa_server.url, "zhang")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    pwa_server.stop()
+    all_pass_check(page, pwa_server.url, school["code"])
+    pwa_server.start()
+    with app.app_context():
+        for device in db.session.scalars(select(Device)):
+            device.revoked_at = datetime.now(UTC)
+        db.session.commit()
+    page.click("#sync-btn")
+    page.wait_for_selector("input[name=password]")
+    # Someone else picks up the phone: zhang's record must not be sent under their name.
+    page.fill("input[name=username]", "sun")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("main .error:has-text('zhang 的 1 项未上传记录')")
+    assert page.locator("#export-btn").is_visible()
+    phone.shot("login-refused")
+    page.fill("input[name=username]", "zhang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#pending-badge.zero")
+    with app.app_context():
+        inspection = db.session.scalar(select(Inspection))
+        assert inspection.inspector.username == "zhang"
+    assert not phone.errors
+
+
 def test_fixer_marks_a_fix_done_with_note_and_photo(app, factory, pwa_server, phone, tmp_path):
     school = seed(app, factory)
     inspector = factory.login("zhang", "desk phone")

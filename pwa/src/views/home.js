@@ -64,7 +64,7 @@ export async function outboxView() {
   );
 }
 
-async function exportFile() {
+export async function exportFile() {
   const data = await outbox.exportUnsent();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   download(`xunjian-unsent-${stamp}.json`, JSON.stringify(data, null, 1));
