@@ -1,0 +1,319 @@
+"""50 phones syncing at once against the app under gunicorn (several worker processes), on SQLite or
+PostgreSQL. Each phone is the project's Python sync client (sync/client.py) with an outbox of its own:
+it logs in, makes its first pull, fills 50 checklists from the pulled templates, rooms and assets (each
+with 2 photos, as in the phone app), uploads the photos and pushes the records (one batch, as the phone
+app sends up to 100 records a batch).
+
+    .venv/bin/python bench/load_phones.py [--phones 50] [--records 50] [--photos 2] [--photo-kb 40]
+                                          [--workers 4] [--runs 3] [--database-url postgresql+psycopg://…]
+
+Push latency is what each phone waited (request sent to answer read) and, from gunicorn's access log,
+what the server spent; the reference timed in the same run is one phone alone pushing the same batch
+to the same server before the others start. Afterwards the database is checked against what the phones
+sent: every record uuid stored exactly once, every photo present. The client does not retry (an error
+counts as an error). Loopback only; every process it starts is stopped before it returns.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests
+from PIL import Image
+from sqlalchemy import func, select
+
+from bench import school
+from bench.common import ROOT, Spread, database, database_name, machine, migrated_app
+from server.db import scope_session
+from server.extensions import db
+from server.models import Inspection
+from sync.client import Backoff, Outbox, SyncClient
+from sync.models import Attachment, SyncRecord
+
+TARGET_P95_MS = 300
+ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s %(D)s"  # worker pid, method, path, status, microseconds
+SOLO_ROUNDS = 3
+STORM_TIMEOUT = 600  # seconds: a run that takes longer is stopped and reported, never left running
+
+
+# -- what a phone sends ----------------------------------------------------------------------------
+
+def base_jpeg(kb: int) -> bytes:
+    """A real JPEG of about `kb` KB (noise does not compress, like a photo's detail)."""
+    side = 16
+    while True:
+        buf = io.BytesIO()
+        Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buf, "JPEG", quality=80)
+        if buf.tell() >= kb * 1024 or side > 2048:
+            return buf.getvalue()
+        side = int(side * 1.25) + 1
+
+
+def unique_jpeg(base: bytes, tag: str) -> bytes:
+    """The same picture with a JPEG comment segment (COM) naming it, so every photo has its own hash."""
+    comment = tag.encode()
+    return base[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + base[2:]
+
+
+@dataclass
+class Phone:
+    """One simulated phone: its client, the responses it saw, and what went wrong."""
+
+    number: int
+    username: str
+    folder: Path
+    photo_bytes: bytes
+    records: int
+    photos_per_record: int
+    responses: list[tuple[str, str, int, float]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    sent_uuids: list[str] = field(default_factory=list)
+    sent_photos: list[str] = field(default_factory=list)
+
+    def client(self, base_url: str) -> SyncClient:
+        http = requests.Session()
+        http.hooks["response"].append(self._note)
+        # attempts=1: an error is counted, not hidden behind a retry.
+        return SyncClient(base_url, Outbox(self.folder / f"phone-{self.number}.sqlite3"), batch_size=100,
+                          backoff=Backoff(attempts=1), http=http, timeout=120)
+
+    def _note(self, resp: requests.Response, *args, **kwargs) -> None:
+        path = requests.utils.urlparse(resp.url).path
+        kind = "push" if path.endswith("/sync/push") else "pull" if path.endswith("/sync/pull") else \
+            "photo" if "/attachments/" in path else "login" if path.endswith("/login") else path
+        self.responses.append((resp.request.method, kind, resp.status_code, resp.elapsed.total_seconds()))
+
+    def queue_records(self, client: SyncClient, changes: list[dict], round_: int) -> None:
+        targets = school.checklist_targets(changes)
+        families = sorted(targets)
+        for n in range(round_ * self.records, (round_ + 1) * self.records):
+            template, kind, ids = targets[families[n % len(families)]]
+            photos = []
+            for p in range(self.photos_per_record):
+                path = self.folder / f"p{self.number}-{n}-{p}.jpg"
+                path.write_bytes(unique_jpeg(self.photo_bytes, f"{self.username} record {n} photo {p}"))
+                photos.append(path)
+            data = school.inspection_data(template, ids[(self.number * 7 + n) % len(ids)], kind, [])
+            self.sent_uuids.append(client.outbox.add("inspection", data, photos=photos))
+        self.sent_photos += [sha for sha, _, _ in client.outbox.photos_to_upload()]
+
+    def sync(self, base_url: str, start: threading.Barrier | None, rounds: int = 1) -> None:
+        """Log in, pull everything, then (each round) queue the checklists, upload photos, push; note any
+        failure."""
+        client = self.client(base_url)
+        try:
+            if start is not None:
+                start.wait()
+            client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
+            changes: list[dict] = []
+            client.pull(lambda page: changes.extend(page["changes"]))
+            for round_ in range(rounds):
+                self.queue_records(client, changes, round_)
+                client.upload_photos()
+                counts = client.push()
+                if counts != {"stored": self.records * (round_ + 1)}:
+                    self.failures.append(f"outbox after push: {counts}")
+        except Exception as exc:  # every failure is a figure of the run, whatever it is
+            self.failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            client.outbox.close()
+
+    def latencies(self, kind: str) -> list[float]:
+        return [s for _, k, _, s in self.responses if k == kind]
+
+    def errors(self) -> list[str]:
+        bad = [f"{m} {k} → {status}" for m, k, status, _ in self.responses if status >= 400]
+        return bad + self.failures
+
+
+# -- the server under test -------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """The app under gunicorn on a loopback port; stopped (and waited for) by stop()."""
+
+    def __init__(self, url: str, folder: Path, workers: int):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.access_log = folder / "access.log"
+        self.error_log = folder / "gunicorn.log"
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "ATTACHMENT_DIR": str(folder / "photos")}
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+             "--timeout", "120", "--graceful-timeout", "5", "--access-logfile", str(self.access_log),
+             "--access-logformat", ACCESS_FORMAT, "--error-logfile", str(self.error_log), "server:create_app()"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.error_log.read_text()[-2000:]}")
+            try:
+                if requests.get(self.base_url + "/api/v1/openapi.json", timeout=30).status_code == 200:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # still booting
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def pushes(self) -> list[tuple[int, float]]:
+        """(worker pid, server seconds) of every push in the access log."""
+        out = []
+        for line in self.access_log.read_text().splitlines():
+            pid, method, path, _status, micros = line.split()
+            if method == "POST" and path == "/api/v1/sync/push":
+                out.append((int(pid.strip("<>")), int(micros) / 1e6))
+        return out
+
+
+# -- one run ---------------------------------------------------------------------------------------
+
+def check_database(app, site_id: int, phones: list[Phone]) -> dict[str, int]:
+    """Every uuid a phone sent stored exactly once (inspections and the uuid ledger), every photo present."""
+    sent = Counter(u for p in phones for u in p.sent_uuids)
+    photos = {h for p in phones for h in p.sent_photos}
+    with app.app_context():
+        scope_session(db.session, site_id)
+        stored = Counter(dict(db.session.execute(
+            select(Inspection.uuid, func.count()).group_by(Inspection.uuid)).all()))
+        ledger = Counter(dict(db.session.execute(
+            select(SyncRecord.uuid, func.count()).where(SyncRecord.site_id == site_id)
+            .group_by(SyncRecord.uuid)).all()))
+        have = set(db.session.scalars(select(Attachment.sha256)))
+        db.session.remove()
+        db.engine.dispose()
+    return {"records sent": sum(sent.values()),
+            "lost": sum(1 for u in sent if stored[u] == 0 or ledger[u] == 0),
+            "duplicates": sum(n - 1 for n in stored.values() if n > 1) + sum(n - 1 for n in ledger.values() if n > 1)
+            + sum(n - 1 for n in sent.values() if n > 1),
+            "stored but never sent": len(set(stored) - set(sent)),
+            "photos missing": len(photos - have)}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def storm(base_url: str, phones: list[Phone]) -> float:
+    """Every phone syncs at once (released together from a barrier); seconds until the last is done."""
+    start = threading.Barrier(len(phones) + 1)
+    threads = [threading.Thread(target=p.sync, args=(base_url, start), daemon=True) for p in phones]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    deadline = time.monotonic() + STORM_TIMEOUT
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    stuck = [p for p, t in zip(phones, threads, strict=True) if t.is_alive()]
+    for p in stuck:
+        p.failures.append(f"still syncing after {STORM_TIMEOUT} s")
+    return time.perf_counter() - began
+
+
+def run(args, workdir: Path, number: int) -> dict:
+    with database(args.database_url, workdir) as url:
+        app = migrated_app(url)
+        with app.app_context():
+            built = school.build(db.session, f"load{number}", rooms=args.rooms, assets=args.assets, fixes=0,
+                                 inspectors=args.phones + 1, hash_method=app.config["PASSWORD_HASH_METHOD"])
+            db.session.remove()
+            db.engine.dispose()
+        photo = base_jpeg(args.photo_kb)
+        phones = [Phone(n, name, workdir, photo, args.records, args.photos) for n, name in enumerate(built.inspectors)]
+        server = Gunicorn(url, workdir, args.workers)
+        try:
+            server.wait_ready()
+            solo, crowd = phones[0], phones[1:]
+            # The reference: one phone alone, three batches in a row (the first also warms a worker up).
+            solo.sync(server.base_url, None, rounds=SOLO_ROUNDS)
+            seconds = storm(server.base_url, crowd)
+        finally:
+            server.stop()
+        pushes = [s for p in crowd for s in p.latencies("push")]
+        server_pushes = server.pushes()
+        result = {
+            "push p50 ms": percentile(pushes, 50) * 1000, "push p95 ms": percentile(pushes, 95) * 1000,
+            "push max ms": max(pushes) * 1000,
+            "server push p95 ms": percentile([s for _, s in server_pushes[SOLO_ROUNDS:]], 95) * 1000,
+            "solo push ms": statistics.median(solo.latencies("push")) * 1000,
+            "storm s": seconds, "errors": sum(len(p.errors()) for p in phones),
+            "_errors": [e for p in phones for e in p.errors()][:5],
+            "_workers": Counter(pid for pid, _ in server_pushes),
+            "_requests": Counter(k for p in phones for _, k, _, _ in p.responses),
+        }
+        result["p95 / solo"] = result["push p95 ms"] / result["solo push ms"]
+        result.update(check_database(app, built.site_id, phones))
+        for p in phones:
+            for f in p.folder.glob(f"p{p.number}-*.jpg"):
+                f.unlink()
+    return result
+
+
+def print_run(number: int, result: dict) -> None:
+    print(f"run {number + 1}: p50 {result['push p50 ms']:.0f} ms, p95 {result['push p95 ms']:.0f} ms, "
+          f"max {result['push max ms']:.0f} ms, solo {result['solo push ms']:.0f} ms, "
+          f"{result['errors']} errors, {result['lost']} lost, {result['duplicates']} duplicates, "
+          f"{result['photos missing']} photos missing; pushes per worker pid {dict(result['_workers'])}; "
+          f"requests {dict(result['_requests'])}", flush=True)
+    if result["errors"]:
+        print(f"  first errors: {result['_errors']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=50)
+    parser.add_argument("--records", type=int, default=50, help="checklists each phone pushes")
+    parser.add_argument("--photos", type=int, default=2, help="photos per checklist")
+    parser.add_argument("--photo-kb", type=int, default=40)
+    parser.add_argument("--rooms", type=int, default=200)
+    parser.add_argument("--assets", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (at least 2)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-url", help="a PostgreSQL server URL; default a temporary SQLite file")
+    args = parser.parse_args()
+    print(f"{args.phones} phones × {args.records} checklists × {args.photos} photos of {args.photo_kb} KB, "
+          f"gunicorn {args.workers} workers, {database_name(args.database_url)}; {machine()}")
+    runs = []
+    for number in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            result = run(args, Path(tmp), number)
+        runs.append(result)
+        print_run(number, result)
+    print(f"\nmedian of {len(runs)} runs (min–max), target p95 ≤ {TARGET_P95_MS} ms, no errors, losses or duplicates:")
+    for key in ("push p50 ms", "push p95 ms", "push max ms", "server push p95 ms", "solo push ms", "p95 / solo",
+                "storm s", "errors", "lost", "duplicates", "photos missing", "records sent"):
+        print(f"  {key:22s} {Spread.of([r[key] for r in runs]).format('{:.0f}' if 'ms' in key else '{:.2f}')}")
+
+
+if __name__ == "__main__":
+    main()
