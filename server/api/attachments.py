@@ -62,8 +62,12 @@ def upload(sha256: str):
         raise UnsupportedMediaType("send image/jpeg, image/png or image/webp",
                                    {"allowed": sorted(attachments.IMAGE_TYPES)})
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    site_id = g.user.site_id
+    # On SQLite every transaction holds the write lock (server.db): end the token lookup's before the
+    # bytes are read from the phone and written to the store, so that only the row insert waits for it.
+    db.session.commit()
     try:
-        created = attachments.receive(db.session, store(), g.user.site_id, sha256, content_type,
+        created = attachments.receive(db.session, store(), site_id, sha256, content_type,
                                       attachments.read_chunks(request.stream), limit)
     except attachments.TooLarge as exc:
         raise TooLarge("photo too large", {"max_bytes": limit}) from exc
