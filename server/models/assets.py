@@ -72,6 +72,7 @@ class LedgerImport(SiteScoped, Base):
     message: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
     created_by: Mapped[User | None] = relationship()

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.db import scope_session
-from server.models import Asset, AssetEvent, Building, LedgerImport, Room, User, utcnow
+from server.models import Asset, AssetEvent, Building, LedgerImport, Room, User, as_utc, utcnow
 from server.services.errors import Conflict, NotFound, TooLarge, UnsupportedMediaType, ValidationFailed
 from server.services.ledger_file import (
     FIELDS,
@@ -32,6 +32,8 @@ from server.services.ledger_file import (
 )
 
 MAX_ROWS = 50_000
+# A run takes seconds (a minute or two for 50,000 rows on a busy box); one this old has died.
+STALE_AFTER = timedelta(minutes=30)
 HEADER_SEARCH_ROWS = 10
 PROGRESS_EVERY = 500
 DEFAULT_CATEGORY = "未分类"
@@ -388,13 +390,15 @@ def _finish(job: LedgerImport, state: str, message: str | None = None) -> None:
     job.state, job.message, job.applying, job.finished_at = state, message, False, utcnow()
 
 
-def start(job: LedgerImport, *, apply: bool) -> None:
-    """Mark the job as under way (the caller commits, then runs `run_job`); one run at a time."""
-    if job.state == "reading":
+def start(job: LedgerImport, *, apply: bool, now: datetime | None = None) -> None:
+    """Mark the job as under way (the caller commits, then runs `run_job`); one run at a time. A run
+    that has not finished long after it started died with its process (a restart), and may start again."""
+    now = now or utcnow()
+    if job.state == "reading" and job.started_at and now - as_utc(job.started_at) < STALE_AFTER:
         raise Conflict("this ledger is already being read", code="import_running")
     if job.state == "imported":
         raise Conflict("this ledger was already imported; upload it again to re-check", code="import_done")
-    job.state, job.applying, job.processed_rows, job.message = "reading", apply, 0, None
+    job.state, job.applying, job.processed_rows, job.message, job.started_at = "reading", apply, 0, None, now
 
 
 def run_job(session: Session, site_id: int, import_id: int, storage_dir: Path, *, today: date,

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from server import jobs
 from server.extensions import db
 from server.models import Asset, AssetEvent, LedgerImport
+from server.services import ledger_import
+from server.services.errors import Conflict
 from tests.assets.conftest import FIXTURES, csrf_token, xlsx_bytes
 
 HEADERS = ["资产编号", "资产名称", "资产类别", "规格型号", "数量", "单价", "购置日期", "使用部门", "存放地点", "保管人"]
@@ -183,3 +186,14 @@ def test_the_cli_checks_and_imports_with_progress(app, school, tmp_path):
     assert done.exit_code == 0 and "imported" in done.output and asset_count(app) == 4
     bad = runner.invoke(args=["import-ledger", str(FIXTURES / "messy_ledger.csv"), "--site", "s1", "--apply"])
     assert bad.exit_code == 1 and "row 7: location: unknown_room 图书馆" in bad.output
+
+
+def test_a_run_that_died_with_its_process_can_start_again(app, console):
+    job_id = import_id_of(upload(console, "台账.csv", (FIXTURES / "messy_ledger.csv").read_bytes()))
+    with app.app_context():
+        job = db.session.get(LedgerImport, job_id)
+        ledger_import.start(job, apply=False, now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+        with pytest.raises(Conflict):
+            ledger_import.start(job, apply=False, now=datetime(2026, 11, 25, 9, 10, tzinfo=UTC))
+        ledger_import.start(job, apply=True, now=datetime(2026, 11, 25, 9, 45, tzinfo=UTC))
+        assert (job.state, job.applying) == ("reading", True)
