@@ -1,5 +1,5 @@
 """How checklists and fixes travel: templates and assigned actions are pulled; inspections and
-action updates are pushed as records."""
+action updates are pushed as records. The demo schools get their history of checks and fixes here too."""
 from __future__ import annotations
 
 from sqlalchemy.orm import selectinload
@@ -12,6 +12,7 @@ from server.api.inspection_schemas import (
     inspection_photos,
 )
 from server.models import Action, TemplateVersion
+from server.services import demo, inspection_demo
 from server.services.inspections import apply_action_update, apply_inspection
 from sync import handlers
 from sync.feed import register_pull_type
@@ -28,3 +29,4 @@ def register_inspection_types() -> None:
     handlers.register(handlers.RecordHandler(
         type="action_update", schema=ActionUpdateDataSchema, apply=apply_action_update,
         roles=("fixer", "inspector", "admin")))
+    demo.register_seeder(inspection_demo.seed_history)

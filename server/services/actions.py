@@ -78,23 +78,27 @@ def _flag(action: Action, flag: str) -> None:
         action.flags = [*action.flags, flag]
 
 
-def _unresolved_for(session: Session, inspection: Inspection, item_key: str) -> Action | None:
-    """The action still following this item on this room or asset, if any (one problem, one action)."""
-    return session.scalar(select(Action).where(
-        Action.site_id == inspection.site_id, Action.room_id == inspection.room_id,
-        Action.asset_id == inspection.asset_id, Action.item_key == item_key,
-        Action.status.in_(("open", "reopened", "done"))).order_by(Action.id.desc()))
+def unresolved_by_item(session: Session, inspection: Inspection) -> dict[str, Action]:
+    """Actions still following an item of this room or asset, by item key (one problem, one action)."""
+    found: dict[str, Action] = {}
+    for action in session.scalars(select(Action).where(
+            Action.site_id == inspection.site_id, Action.room_id == inspection.room_id,
+            Action.asset_id == inspection.asset_id, Action.status.in_(("open", "reopened", "done")))
+            .order_by(Action.id)):
+        found[action.item_key] = action
+    return found
 
 
 def open_for_failures(session: Session, inspection: Inspection, template: TemplateVersion,
-                      failures: list[Judged], assignee_id: int | None, room_kind: str | None) -> list[Action]:
-    """One action per failed item that asks for one; a repeat failure joins the action already open."""
+                      failures: list[Judged], assignee_id: int | None, room_kind: str | None,
+                      following: dict[str, Action]) -> list[Action]:
+    """One action per failed item that asks for one; a repeat failure joins the action already following it."""
     created = []
     for judged in failures:
         item = judged.item
         if not item.get("creates_action", True):
             continue
-        existing = _unresolved_for(session, inspection, item["key"])
+        existing = following.get(item["key"])
         if existing is not None:
             _repeat(session, existing, inspection, judged)
             continue
@@ -124,11 +128,12 @@ def _repeat(session: Session, action: Action, inspection: Inspection, judged: Ju
            note=judged.note, photos=judged.photos)
 
 
-def verify_by_recheck(session: Session, inspection: Inspection, passes: list[Judged]) -> list[Action]:
+def verify_by_recheck(session: Session, inspection: Inspection, passes: list[Judged],
+                      following: dict[str, Action]) -> list[Action]:
     """A later check of the same room or asset where the item passes verifies a fix reported done."""
     verified = []
     for judged in passes:
-        action = _unresolved_for(session, inspection, judged.item["key"])
+        action = following.get(judged.item["key"])
         if action is None or action.status != "done":
             continue
         if as_utc(inspection.performed_at) < as_utc(action.done_at):

@@ -91,10 +91,12 @@ def apply_inspection(ctx: ApplyContext, record: IncomingRecord) -> None:
         photos=list(data.get("photos") or []), answers=_answer_rows(evaluation))
     ctx.session.add(inspection)
     ctx.session.flush()
-    actions.verify_by_recheck(ctx.session, inspection, [j for j in evaluation.judged if j.outcome == "pass"])
+    following = actions.unresolved_by_item(ctx.session, inspection)
+    actions.verify_by_recheck(ctx.session, inspection, [j for j in evaluation.judged if j.outcome == "pass"],
+                              following)
     assignee = room.responsible_user_id if room else None
     actions.open_for_failures(ctx.session, inspection, template, evaluation.failures, assignee,
-                              room.kind if room else None)
+                              room.kind if room else None, following)
 
 
 def apply_action_update(ctx: ApplyContext, record: IncomingRecord) -> int:
