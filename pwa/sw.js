@@ -47,7 +47,7 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(fromCache(SHELL, request));
     return;
   }
-  if (url.pathname.startsWith('/app/') && url.pathname !== '/app/build.json') {
+  if (url.pathname.startsWith('/app/')) {
     event.respondWith(fromCache(url.pathname, request));
   }
   // Everything else (the API, the console) goes to the network untouched.

@@ -122,11 +122,5 @@ def service_worker():
     return _no_cache(resp)
 
 
-@bp.get("/app/build.json")
-def build():
-    """The running server's app version, so the page can tell when a newer one is deployed."""
-    return _no_cache(current_app.response_class(json.dumps(build_info()), mimetype="application/json"))
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)

@@ -43,7 +43,8 @@ export function scannerPanel({ onCode, continuous = false }) {
       torchBtn.hidden = !torchSupported();
     })
     .catch((exc) => {
-      camMsg.textContent = t('camera_none', { msg: exc.name || exc.message });
+      const why = { NotAllowedError: 'camera_denied', NotFoundError: 'camera_missing', NotReadableError: 'camera_busy' }[exc.name];
+      camMsg.textContent = t('camera_none', { msg: why ? t(why) : exc.name || exc.message });
     });
   return h('div', {},
     h('div', { class: 'scanner' }, video, h('div', { class: 'frame' }), camMsg),
