@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from server.models.base import as_utc, utcnow
 from server.services.errors import Conflict, NotFound, ValidationFailed
 from sync import handlers
-from sync.handlers import ApplyContext
+from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry
 from sync.models import SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import prepare
 
@@ -59,7 +59,12 @@ def _take_phone(session: Session, conflict: SyncConflict) -> None:
     if rec.errors is not None:
         raise ValidationFailed("the phone's version is no longer valid", {"fields": rec.errors})
     ctx = ApplyContext(session, conflict.site_id, device.user, device, received_at)
-    version = handler.force_apply(ctx, rec.incoming)
+    try:
+        version = handler.force_apply(ctx, rec.incoming)
+    except RecordRejected as exc:
+        raise ValidationFailed("the phone's version can no longer apply", {"fields": exc.errors}) from exc
+    except (RecordConflict, RecordRetry) as exc:
+        raise Conflict(f"the phone's version can no longer apply: {exc}") from exc
     session.execute(update(SyncRecord).where(SyncRecord.site_id == conflict.site_id,
                                              SyncRecord.uuid == conflict.uuid)
                     .values(status="accepted", result={"server_version": version} if version else None))

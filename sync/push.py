@@ -214,6 +214,9 @@ def _insert_ledger(session: Session, ctx: ApplyContext, records: list[Prepared])
     if not records:
         return set()
     conn = session.connection()
+    # In batch order: ledger ids are arrival order, which held records are applied in. (Two batches
+    # sending shared uuids in opposite orders at the same moment can deadlock on PostgreSQL; one is
+    # then rolled back whole and answered 5xx, and the phone sends it again.)
     rows = [{"site_id": ctx.site_id, "uuid": p.uuid, "device_id": ctx.device.id, "user_id": ctx.user.id,
              "type": (p.type or "")[:32], "content_hash": p.content_hash,
              "status": "rejected" if p.errors is not None else "accepted",

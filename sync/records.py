@@ -73,15 +73,17 @@ def is_skewed(recorded_at: datetime, received_at: datetime) -> bool:
     return abs(recorded_at - received_at) > MAX_CLOCK_SKEW
 
 
-def _envelope_errors(raw: dict) -> dict[str, list[str]]:
+def _envelope_errors(rec: Prepared) -> dict[str, list[str]]:
+    """What is wrong with the envelope of `rec` (its uuid, type and time already read)."""
+    raw = rec.raw
     errors: dict[str, list[str]] = {}
     for name in sorted(set(raw) - ENVELOPE_FIELDS):
         errors[str(name)[:64]] = ["unknown field"]
-    if canonical_uuid(raw.get("uuid")) is None:
+    if rec.uuid is None:
         errors["uuid"] = ["a UUID is required"]
-    if not isinstance(raw.get("type"), str) or not raw.get("type"):
+    if not rec.type:
         errors["type"] = ["a record type is required"]
-    if parse_time(raw.get("recorded_at")) is None:
+    if rec.recorded_at is None:
         errors["recorded_at"] = ["an RFC 3339 time with offset is required"]
     base = raw.get("base_version")
     if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
@@ -104,12 +106,12 @@ def prepare(index: int, raw: Any, roles: frozenset[str], received_at: datetime, 
     rec = Prepared(index, raw.get("uuid"), raw, uuid=canonical_uuid(raw.get("uuid")))
     rec.type = raw.get("type") if isinstance(raw.get("type"), str) else None
     rec.recorded_at_text = str(raw.get("recorded_at"))[:64]
+    rec.recorded_at = parse_time(raw.get("recorded_at"))
     rec.content_hash = content_hash(raw)
-    errors = _envelope_errors(raw)
+    errors = _envelope_errors(rec)
     if errors:
         rec.errors = errors
         return rec
-    rec.recorded_at = parse_time(raw["recorded_at"])
     rec.clock_skew = is_skewed(rec.recorded_at, received_at)
     rec.handler = handlers.get(rec.type)
     rec.errors = _handler_errors(rec, roles)

@@ -154,3 +154,16 @@ def test_quarantine_lists_what_was_not_stored_with_its_reason(phones, console):
     html = console.get("/admin/sync/quarantine").get_data(as_text=True)
     assert "留样不足" in html and "校验未通过" in html
     assert "留样不足" not in console.get("/admin/sync/quarantine?reason=uuid_reused").get_data(as_text=True)
+
+
+def test_console_taking_a_phone_version_that_no_longer_applies_says_why(phones, console, app):
+    _make_conflict(phones)
+    html, conflict_id = _conflict_page_and_id(console)
+    with app.app_context():
+        db.session.execute(db.delete(Room))  # the object is gone meanwhile
+        db.session.commit()
+    resp = console.post(f"/admin/sync/conflicts/{conflict_id}/resolve",
+                        data={"choice": "phone", "csrf_token": _csrf(html)}, follow_redirects=True)
+    assert resp.status_code == 200 and "can no longer apply" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(SyncConflict.resolution)) is None
