@@ -1,7 +1,8 @@
 """Lifecycle steps and room registers over the API: rules per step, who and when, the school only."""
 from __future__ import annotations
 
-from tests.assets.conftest import add_asset
+from tests.assets.conftest import add_asset, at
+from tests.assets.stocktake_helpers import Phone, scan
 
 
 def test_steps_follow_the_lifecycle_and_keep_who_did_them(app, school, factory):
@@ -37,3 +38,14 @@ def test_the_room_register_api(app, school, factory):
     add_asset(app, school, "G-2", "教学楼 教101", status="scrapped")
     body = factory.login("zhao").get(f"/api/v1/rooms/{school.room('教学楼 教101')}/register").get_json()
     assert body["room"] == "教101" and [a["tag"] for a in body["assets"]] == ["G-1"]
+
+
+def test_deleting_an_asset_takes_its_history_and_leaves_its_sightings_as_labels(app, school, factory):
+    asset_id = add_asset(app, school, "D-1", "教学楼 教101")
+    admin = factory.login("boss")
+    admin.post(f"/api/v1/assets/{asset_id}/events", json={"kind": "repair"})
+    st = admin.post("/api/v1/stocktakes", json={"name": "盘点"}).get_json()["id"]
+    Phone(factory, "zhao").send([scan(st, asset_id, school.room("教学楼 教101"), at(9), label="D-1")])
+    assert admin.delete(f"/api/v1/assets/{asset_id}").status_code == 204
+    body = admin.get(f"/api/v1/stocktakes/{st}/reconciliation").get_json()
+    assert [(f["bucket"], f["label"]) for f in body["buckets"]["surplus"]] == [("surplus", "D-1")]
