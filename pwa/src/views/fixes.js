@@ -28,14 +28,17 @@ function title(a) {
 }
 
 export async function fixes({ session }) {
-  const actions = await myOpenActions(session);
+  // Overdue first, then by deadline: what must be fixed before tonight is on top (整改不留宿).
+  const actions = (await myOpenActions(session)).sort((x, y) => Number(Boolean(y.data.overdue)) - Number(Boolean(x.data.overdue))
+    || String(x.data.deadline || '').localeCompare(String(y.data.deadline || '')));
   const rows = [];
   for (const a of actions) {
     const room = await ref.get('room', a.data.room_id);
     rows.push(h('li', { dataset: { action: a.id } },
       h('a', { href: `#/fix/${encodeURIComponent(a.id)}` }, h('strong', {}, title(a))),
       h('div', { class: 'muted' }, room?.data?.name || a.data.room_name || '', a.data.deadline ? ` · ${t('due', { t: formatTime(a.data.deadline) })}` : ''),
-      a.data.hazard ? h('span', { class: 'tag red' }, t('hazard')) : null));
+      a.data.hazard ? h('span', { class: 'tag red' }, t('hazard')) : null,
+      a.data.overdue ? h('span', { class: 'tag red overdue' }, t('overdue')) : null));
   }
   render(h('h1', {}, t('fixes_title')),
     rows.length ? h('ul', { class: 'list', id: 'fix-list' }, rows) : h('p', { class: 'muted', id: 'no-fixes' }, t('fixes_none')));
