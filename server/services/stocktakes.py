@@ -168,7 +168,9 @@ def _apply_finding(session: Session, stocktake: Stocktake, admin: User, asset: A
                    now: datetime) -> None:
     change = partial(_change, session, stocktake, admin, asset, now)
     if finding.bucket == "missing":
-        if asset.status != "missing":
+        # A lent asset or one away for repair is not expected on its shelf: the book already says
+        # where it is, so it is reported but not marked missing.
+        if asset.status in ("in_use", "idle"):
             change("stocktake_missing", status="missing")
         return
     if asset.status == "missing":

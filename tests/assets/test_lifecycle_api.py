@@ -49,3 +49,14 @@ def test_deleting_an_asset_takes_its_history_and_leaves_its_sightings_as_labels(
     assert admin.delete(f"/api/v1/assets/{asset_id}").status_code == 204
     body = admin.get(f"/api/v1/stocktakes/{st}/reconciliation").get_json()
     assert [(f["bucket"], f["label"]) for f in body["buckets"]["surplus"]] == [("surplus", "D-1")]
+
+
+def test_approval_marks_missing_only_what_should_have_been_on_its_shelf(app, school, factory):
+    lent = add_asset(app, school, "W-1", "教学楼 教101", status="lent")
+    in_repair = add_asset(app, school, "W-2", "教学楼 教101", status="repair")
+    gone = add_asset(app, school, "W-3", "教学楼 教101")
+    admin = factory.login("boss")
+    st = admin.post("/api/v1/stocktakes", json={"name": "盘点"}).get_json()["id"]
+    assert admin.post(f"/api/v1/stocktakes/{st}/approve", json={"scan_count": 0}).status_code == 200
+    statuses = {a: admin.get(f"/api/v1/assets/{a}").get_json()["status"] for a in (lent, in_repair, gone)}
+    assert statuses == {lent: "lent", in_repair: "repair", gone: "missing"}
