@@ -13,7 +13,7 @@ from server.api.reports import download
 from server.console import console_login_required, register_nav
 from server.extensions import db
 from server.i18n import translate
-from server.models import ACTION_STATUSES, ITEM_KINDS, User, utcnow
+from server.models import ACTION_STATUSES, ITEM_KINDS, TEMPLATE_CATEGORIES, User, utcnow
 from server.services import actions, catalog, charts, reports, templates
 from server.services.errors import DomainError
 
@@ -266,20 +266,22 @@ def report_index():
     return redirect(url_for(".report", name="daily-notice"))
 
 
+def _render_report(name: str, layout: str):
+    result, args = _report(name)
+    return render_template(f"console/inspections/report_{name.replace('-', '_')}.html", name=name, report=result,
+                           args=args, charts=_charts(name, result), layout=layout, categories=TEMPLATE_CATEGORIES)
+
+
 @bp.route("/reports/<name>")
 @console_login_required()
 def report(name: str):
-    result, args = _report(name)
-    return render_template(f"console/inspections/report_{name.replace('-', '_')}.html", name=name, report=result,
-                           args=args, charts=_charts(name, result), layout="console/base.html")
+    return _render_report(name, "console/base.html")
 
 
 @bp.route("/reports/<name>/print")
 @console_login_required()
 def report_print(name: str):
-    result, args = _report(name)
-    return render_template(f"console/inspections/report_{name.replace('-', '_')}.html", name=name, report=result,
-                           args=args, charts=_charts(name, result), layout="console/inspections/print.html")
+    return _render_report(name, "console/inspections/print.html")
 
 
 @bp.route("/reports/<name>/export")

@@ -57,7 +57,9 @@ class Inspection(SiteScoped, Base):
     __tablename__ = "inspection"
     __table_args__ = (
         UniqueConstraint("site_id", "uuid"),
-        Index("ix_inspection_site_day", "site_id", "day"),
+        # Covers the coverage report (who checked what, when) without reading the rows.
+        Index("ix_inspection_site_day_who", "site_id", "day", "inspector_id", "room_id", "category"),
+        Index("ix_inspection_site_category_day", "site_id", "category", "day"),
         Index("ix_inspection_site_room_day", "site_id", "room_id", "day"),
     )
 

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from openpyxl import Workbook
 
+from server.models import TEMPLATE_CATEGORIES
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -66,7 +68,7 @@ def _canteen_tables(r: dict) -> list[Table]:
 
 
 def _coverage_tables(r: dict) -> list[Table]:
-    categories = ("dorm", "canteen", "food_safety", "fire", "facility")
+    categories = TEMPLATE_CATEGORIES
     people = Table("inspectors", ["检查人 Inspector", "检查次数 Checks", "天数 Days", "场所数 Rooms", "每周 Per week",
                                   *categories],
                    [[p["name"], p["checks"], p["days"], p["rooms"], p["per_week"],

@@ -18,7 +18,17 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from server.models import Action, Building, Inspection, InspectionAnswer, Room, TemplateVersion, User, utcnow
+from server.models import (
+    TEMPLATE_CATEGORIES,
+    Action,
+    Building,
+    Inspection,
+    InspectionAnswer,
+    Room,
+    TemplateVersion,
+    User,
+    utcnow,
+)
 from server.services.actions import CANTEEN_CATEGORIES, UNRESOLVED, local_day
 from server.services.errors import NotFound, ValidationFailed
 
@@ -199,12 +209,14 @@ def _ranking_row(level: str, row, previous) -> dict:
 # -- canteen compliance --------------------------------------------------------------------------
 
 def _canteen_answers(site_id: int, first: date, last: date):
+    """The judged answers of canteen checks in the period, materialised once per query: left to itself
+    SQLite's planner would walk a room (or day) index across every dorm check of the year instead."""
     return (select(Inspection.id, Inspection.room_id, Inspection.day, Inspection.template_version_id,
                    InspectionAnswer.item_key, InspectionAnswer.outcome)
             .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
             .where(Inspection.site_id == site_id, Inspection.category.in_(CANTEEN_CATEGORIES),
                    Inspection.day.between(first, last), InspectionAnswer.outcome.in_(("pass", "fail")))
-            .subquery())
+            .cte("canteen_answers").prefix_with("MATERIALIZED"))
 
 
 def _pass_counts(answers):
@@ -212,17 +224,29 @@ def _pass_counts(answers):
             func.sum(case((answers.c.outcome == "fail", 1), else_=0)).label("failed"))
 
 
+def _counted_by(answers, *keys):
+    """Pass counts grouped by `keys`, aggregated before any join (rooms and templates join the totals)."""
+    return select(*keys, *_pass_counts(answers)).group_by(*keys).subquery()
+
+
+def _summed(counts):
+    return (func.sum(counts.c.checks).label("checks"), func.sum(counts.c.evaluated).label("evaluated"),
+            func.sum(counts.c.failed).label("failed"))
+
+
 def canteen_compliance(session: Session, site_id: int, first: date, last: date) -> dict:
     answers = _canteen_answers(site_id, first, last)
+    by_zone = _counted_by(answers, answers.c.room_id)
     zones = session.execute(
-        select(Room.id, Room.name, *_pass_counts(answers)).join(answers, answers.c.room_id == Room.id)
-        .group_by(Room.id, Room.name).order_by(Room.name)).all()
+        select(Room.id, Room.name, by_zone.c.checks, by_zone.c.evaluated, by_zone.c.failed)
+        .join(by_zone, by_zone.c.room_id == Room.id).order_by(Room.name)).all()
+    by_item = _counted_by(answers, answers.c.template_version_id, answers.c.item_key)
     items = session.execute(
-        select(TemplateVersion.family, answers.c.item_key, func.max(answers.c.template_version_id).label("version_id"),
-               *_pass_counts(answers))
-        .join(TemplateVersion, TemplateVersion.id == answers.c.template_version_id)
-        .group_by(TemplateVersion.family, answers.c.item_key)
-        .order_by(TemplateVersion.family, answers.c.item_key)).all()
+        select(TemplateVersion.family, by_item.c.item_key,
+               func.max(by_item.c.template_version_id).label("version_id"), *_summed(by_item))
+        .join(TemplateVersion, TemplateVersion.id == by_item.c.template_version_id)
+        .group_by(TemplateVersion.family, by_item.c.item_key)
+        .order_by(TemplateVersion.family, by_item.c.item_key)).all()
     days = session.execute(select(answers.c.day, *_pass_counts(answers)).group_by(answers.c.day)
                            .order_by(answers.c.day)).all()
     texts = _item_texts(session, {r.version_id for r in items})
@@ -273,21 +297,22 @@ class CoverageArgs:
 
 def coverage(session: Session, site_id: int, args: CoverageArgs, today_: date | None = None) -> dict:
     weeks = max(1.0, ((args.last - args.first).days + 1) / 7)
-    per_category = [func.sum(case((Inspection.category == c, 1), else_=0)).label(c)
-                    for c in ("dorm", "canteen", "food_safety", "fire", "facility")]
+    per_category = [func.sum(case((Inspection.category == c, 1), else_=0)).label(c) for c in TEMPLATE_CATEGORIES]
+    # Aggregated per inspector before joining users, so the (site, day, inspector, room, category)
+    # index answers it alone.
+    counts = (select(Inspection.inspector_id, func.count().label("checks"),
+                     func.count(func.distinct(Inspection.day)).label("days"),
+                     func.count(func.distinct(Inspection.room_id)).label("rooms"), *per_category)
+              .where(Inspection.site_id == site_id, Inspection.day.between(args.first, args.last))
+              .group_by(Inspection.inspector_id).subquery())
     people = session.execute(
-        select(User.id, User.display_name, func.count(Inspection.id).label("checks"),
-               func.count(func.distinct(Inspection.day)).label("days"),
-               func.count(func.distinct(Inspection.room_id)).label("rooms"), *per_category)
-        .join(Inspection, Inspection.inspector_id == User.id)
-        .where(Inspection.site_id == site_id, Inspection.day.between(args.first, args.last))
-        .group_by(User.id, User.display_name).order_by(func.count(Inspection.id).desc(), User.display_name)).all()
+        select(User.display_name, counts).join(counts, counts.c.inspector_id == User.id)
+        .order_by(counts.c.checks.desc(), User.display_name)).all()
     return {
         "first": args.first, "last": args.last, "stale_days": args.stale_days,
-        "inspectors": [{"user_id": p.id, "name": p.display_name, "checks": p.checks, "days": p.days,
+        "inspectors": [{"user_id": p.inspector_id, "name": p.display_name, "checks": p.checks, "days": p.days,
                         "rooms": p.rooms, "per_week": round(p.checks / weeks, 1),
-                        "by_category": {c: int(getattr(p, c) or 0) for c in
-                                        ("dorm", "canteen", "food_safety", "fire", "facility")}} for p in people],
+                        "by_category": {c: int(getattr(p, c) or 0) for c in TEMPLATE_CATEGORIES}} for p in people],
         "stale_rooms": _stale_rooms(session, site_id, args, today_ or today()),
     }
 
