@@ -25,6 +25,7 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from server.models.base import as_utc, utcnow
@@ -42,6 +43,9 @@ HOLD_FOR = timedelta(days=7)
 HELD_PER_PUSH = 200
 # Optimistic rounds (each drops the record that failed) before falling back to one savepoint each.
 MAX_BULK_ROUNDS = 3
+
+
+UNSTORABLE = "holds a value the database cannot store (e.g. a NUL character or a number out of range)"
 
 
 class BatchMismatch(Exception):
@@ -289,6 +293,10 @@ def apply_one(session: Session, ctx: ApplyContext, p: Prepared) -> Outcome:
             session.flush()
     except (RecordRejected, RecordConflict, RecordRetry) as exc:
         return _outcome_of(exc)
+    except DataError:
+        # The database refuses the value itself (a NUL in PostgreSQL text, a number out of range):
+        # it would fail every time, so the answer is final and the payload is quarantined.
+        return Outcome("rejected", errors={"data": [UNSTORABLE]})
     except Exception:
         # Kept, not lost: the record is held and applied again after a later push.
         log.exception("applying %s record %s failed", p.type, p.uuid)

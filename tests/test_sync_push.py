@@ -207,3 +207,11 @@ def test_a_failure_inside_a_bulk_run_is_found_record_by_record(phone, app):
     records = [record(data={"name": f"R{i}", "template_version": 9 if i == 2 else 2}) for i in range(5)]
     assert phone.statuses(records) == ["accepted", "accepted", "rejected", "accepted", "accepted"]
     assert room_names(app) == ["R0", "R1", "R3", "R4"]
+
+
+def test_a_value_the_database_cannot_store_is_rejected_not_held(phone, app):
+    # PostgreSQL text cannot hold NUL; SQLite can. Either way the record gets a final answer.
+    status = phone.statuses([record(data={"name": "A\u0000B"}), record(data={"name": "C"})])
+    assert status[1] == "accepted" and status[0] in ("accepted", "rejected")
+    assert count(app, SyncRecord, SyncRecord.status == "held") == 0
+    assert count(app, SyncQuarantine) == (1 if status[0] == "rejected" else 0)
