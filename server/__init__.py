@@ -61,6 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from server.api import admin, attachments, auth, inspections, labels, reports, sync
     from server.inspection_types import register_inspection_types
+    from server.services import demo
+    from server.services import labels as label_service
     from server.sync_types import register_core_types
 
     for blp in (auth.blp, admin.blp, sync.blp, attachments.blp, labels.blp, inspections.blp, reports.blp):
@@ -69,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_core_types()
     sync.document(api)
     labels.register_label_type()
+    demo.register_seeder(label_service.seed_demo)
     register_inspection_types()
 
     from server import asset_area, cli, console, labels_cli, pwa

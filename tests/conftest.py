@@ -128,9 +128,9 @@ class Factory:
             db.session.commit()
             return user.id
 
-    def login(self, username: str, device_name: str = "test phone") -> Api:
+    def login(self, username: str, device_name: str = "test phone", password: str = PASSWORD) -> Api:
         resp = self.client.post("/api/v1/auth/login", json={
-            "username": username, "password": PASSWORD, "device_name": device_name})
+            "username": username, "password": password, "device_name": device_name})
         assert resp.status_code == 200, resp.get_json()
         body = resp.get_json()
         return Api(self.client, body["token"], body["user"]["id"], body["device_id"], body["user"]["site_id"])

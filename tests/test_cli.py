@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Asset, Room, Site, User
-from server.services.demo import CANTEEN_ZONES
+from server.services.demo import CANTEEN_ZONES, DEMO_PASSWORD
 
 
 def test_create_user_reads_the_password_from_stdin(app, factory, client):
@@ -24,7 +24,7 @@ def test_create_user_for_an_unknown_school_fails_clearly(app):
     assert result.exit_code != 0 and "no site" in result.output
 
 
-def test_seed_demo_builds_two_realistic_schools_once(app):
+def test_seed_demo_builds_two_realistic_schools_once(app, factory):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     again = runner.invoke(args=["seed-demo"])
@@ -45,3 +45,19 @@ def test_seed_demo_builds_two_realistic_schools_once(app):
             assert {"课桌椅", "多媒体设备", "电脑", "空调", "灭火器", "床铺", "厨房设备"} <= categories
             roles = {r for u in db.session.scalars(select(User).where(User.site_id == site.id)) for r in u.roles}
             assert roles == {"admin", "inspector", "auditor", "fixer"}
+    # every room and asset carries a label, so a scan on the phone resolves
+    api = factory.login("demo1.inspector", password=DEMO_PASSWORD)
+    pulled = _pull_everything(api)
+    labels = [c for c in pulled if c["type"] == "label"]
+    assert len(labels) == len([c for c in pulled if c["type"] in ("room", "asset")])
+    assert api.get(f"/api/v1/labels/resolve/{labels[0]['data']['code']}").status_code == 200
+
+
+def _pull_everything(api):
+    changes, cursor = [], None
+    while True:
+        page = api.get("/api/v1/sync/pull?limit=2000" + (f"&cursor={cursor}" if cursor else "")).get_json()
+        changes += page["changes"]
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return changes

@@ -227,3 +227,16 @@ def reissue(session: Session, text: str) -> Label:
     old.status, old.replaced_by = "replaced", new
     session.commit()
     return new
+
+
+def seed_demo(session: Session, site: Site, school) -> None:
+    """The demo school has labels on every room and asset, so scans resolve on the phone; the office
+    furniture's sheet is still waiting to be printed, so "not yet labelled" has something to show."""
+    room_ids = tuple(room.id for room in school.rooms)
+    asset_ids = tuple(session.scalars(select(Asset.id).where(Asset.site_id == site.id)))
+    ensure_labels(session, site.id, Selection(target="room", ids=room_ids))
+    ensure_labels(session, site.id, Selection(target="asset", ids=asset_ids))
+    waiting = select(Asset.id).where(Asset.site_id == site.id, Asset.category == "办公家具")
+    session.execute(update(Label.__table__).where(Label.__table__.c.site_id == site.id,
+                                                  Label.__table__.c.asset_id.not_in(waiting))
+                    .values(printed_at=utcnow()))
