@@ -1,8 +1,8 @@
 """50 phones syncing at once against the app under gunicorn (several worker processes), on SQLite or
 PostgreSQL. Each phone is the project's Python sync client (sync/client.py) with an outbox of its own:
 it logs in, makes its first pull, fills 50 checklists from the pulled templates, rooms and assets (each
-with 2 photos, as in the phone app), uploads the photos and pushes the records (one batch, as the phone
-app sends up to 100 records a batch).
+with 2 photos), pushes them (one batch: the phone app sends 50 records a batch) and then uploads the
+photos, in the phone app's order (pwa/src/sync.js).
 
     .venv/bin/python bench/load_phones.py [--phones 50] [--records 50] [--photos 2] [--photo-kb 40]
                                           [--workers 4] [--runs 3] [--database-url postgresql+psycopg://…]
@@ -88,7 +88,7 @@ class Phone:
         http = requests.Session()
         http.hooks["response"].append(self._note)
         # attempts=1: an error is counted, not hidden behind a retry.
-        return SyncClient(base_url, Outbox(self.folder / f"phone-{self.number}.sqlite3"), batch_size=100,
+        return SyncClient(base_url, Outbox(self.folder / f"phone-{self.number}.sqlite3"), batch_size=50,
                           backoff=Backoff(attempts=1), http=http, timeout=120)
 
     def _note(self, resp: requests.Response, *args, **kwargs) -> None:
@@ -112,8 +112,8 @@ class Phone:
         self.sent_photos += [sha for sha, _, _ in client.outbox.photos_to_upload()]
 
     def sync(self, base_url: str, start: threading.Barrier | None, rounds: int = 1) -> None:
-        """Log in, pull everything, then (each round) queue the checklists, upload photos, push; note any
-        failure."""
+        """Log in, pull everything, then (each round) queue the checklists, push them, upload their photos;
+        note any failure."""
         client = self.client(base_url)
         try:
             if start is not None:
@@ -123,8 +123,9 @@ class Phone:
             client.pull(lambda page: changes.extend(page["changes"]))
             for round_ in range(rounds):
                 self.queue_records(client, changes, round_)
-                client.upload_photos()
+                # The phone app's order (pwa/src/sync.js): records first, then their photos.
                 counts = client.push()
+                client.upload_photos()
                 if counts != {"stored": self.records * (round_ + 1)}:
                     self.failures.append(f"outbox after push: {counts}")
         except Exception as exc:  # every failure is a figure of the run, whatever it is

@@ -28,12 +28,15 @@ step() {
   step $PY bench/assets_bench.py --runs $RUNS --database-url "$PG_URL"
   step $PY bench/first_pull.py --runs $RUNS
   step $PY bench/first_pull.py --runs $RUNS --database-url "$PG_URL"
-  # Benchmarks other areas add are run when they are there.
-  for extra in bench/sync_ingest.py bench/sync_pull.py bench/reports_bench.py; do
+  step $PY bench/sync_ingest.py --runs $RUNS
+  step $PY bench/sync_ingest.py --runs $RUNS --database-url "$PG_URL"
+  # Benchmarks other areas are adding are run once they are there.
+  for extra in bench/reports_bench.py; do
     if [ -f "$extra" ]; then step $PY "$extra" --runs $RUNS; fi
   done
   step $PY bench/load_phones.py --runs $RUNS
   step $PY bench/load_phones.py --runs $RUNS --database-url "$PG_URL"
   step $PY bench/pwa_lighthouse.py --runs $RUNS
+  step $PY bench/pwa_sync_bench.py --runs $RUNS
 } 2>&1 | tee "$log"
 echo "kept in $log"
