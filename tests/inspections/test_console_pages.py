@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from server.extensions import db
 from server.models import Room
+from server.services.actions import local_day
 from tests.conftest import PASSWORD
 from tests.inspections.conftest import passing_answers, photo, push, record, template_items
 
@@ -42,7 +43,7 @@ def failed_check(app, school):
 
 
 def test_the_pages_render_in_chinese_without_inline_script(console, failed_check):
-    day = (datetime.now(UTC) - timedelta(days=3)).date()
+    day = local_day(datetime.now(UTC) - timedelta(days=3))  # the school's day, not UTC's (they differ after 16:00 UTC)
     for url in ("/admin/templates", "/admin/actions", "/admin/actions?overdue=true",
                 f"/admin/reports/daily-notice?day={day}", f"/admin/reports/weekly-ranking?day={day}",
                 "/admin/reports/canteen", "/admin/reports/coverage?stale_days=2",
@@ -91,7 +92,7 @@ def test_a_fix_is_verified_from_the_console(console, school, failed_check):
 
 
 def test_console_exports_open_in_openpyxl(console, failed_check):
-    day = (datetime.now(UTC) - timedelta(days=3)).date()
+    day = local_day(datetime.now(UTC) - timedelta(days=3))  # the school's day, not UTC's (they differ after 16:00 UTC)
     resp = console.get(f"/admin/reports/daily-notice/export?format=xlsx&day={day}")
     rows = list(load_workbook(io.BytesIO(resp.data)).worksheets[0].iter_rows(values_only=True))
     assert rows[1][2] == "<script>alert(1)</script>" and rows[1][4] == 85
