@@ -25,7 +25,7 @@ def authenticate() -> Device:
     device = accounts.device_for_token(db.session, _bearer_token())
     if device is None:
         raise Unauthorized("this token is not valid; log in again", code="token_invalid")
-    accounts.touch(device)
+    accounts.touch(db.session, device)
     g.device, g.user = device, device.user
     scope_session(db.session, device.site_id)
     return device

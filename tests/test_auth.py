@@ -74,3 +74,15 @@ def test_forged_and_query_string_tokens_are_refused(factory, client):
     assert client.get("/api/v1/rooms", headers={"Authorization": "Bearer forged"}).status_code == 401
     assert client.get(f"/api/v1/rooms?access_token={api.token}").status_code == 401
     assert client.get("/api/v1/rooms", headers={"Authorization": api.token}).status_code == 401
+
+
+def test_a_pull_marks_the_device_as_seen(app, factory):
+    admin = factory.api_user("s1", ("admin",))
+    phone = factory.api_user("s1", ("inspector",))
+    with app.app_context():
+        device = db.session.get(Device, phone.device_id)
+        device.last_seen_at = None
+        db.session.commit()
+    assert phone.get("/api/v1/sync/pull").status_code == 200
+    devices = admin.get("/api/v1/devices").get_json()["items"]
+    assert next(d for d in devices if d["id"] == phone.device_id)["last_seen_at"] is not None

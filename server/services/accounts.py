@@ -123,12 +123,15 @@ def device_for_token(session: Session, token: str) -> Device | None:
     return device
 
 
-def touch(device: Device) -> None:
+def touch(session: Session, device: Device) -> None:
+    """Note that the device called. Committed at once, because read-only calls (pulls) never commit
+    their own transaction; writing on every call would turn each read into a write, so a minute's
+    precision is kept."""
     now = utcnow()
     last = device.last_seen_at
-    # Writing on every call would turn each read into a write; a minute's precision is plenty.
     if last is None or (now - as_utc(last)).total_seconds() > 60:
         device.last_seen_at = now
+        session.commit()
 
 
 def revoke(device: Device) -> None:
