@@ -262,9 +262,10 @@ def canteen_compliance(session: Session, site_id: int, first: date, last: date) 
 
 
 def _compliance_row(row, **labels) -> dict:
-    failed = int(row.failed or 0)
-    return {**labels, "checks": row.checks, "evaluated": row.evaluated, "failed": failed,
-            "pass_rate": _rate(row.evaluated - failed, row.evaluated)}
+    # PostgreSQL sums counts as numeric (Decimal); every figure here is a whole number.
+    checks, evaluated, failed = int(row.checks), int(row.evaluated), int(row.failed or 0)
+    return {**labels, "checks": checks, "evaluated": evaluated, "failed": failed,
+            "pass_rate": _rate(evaluated - failed, evaluated)}
 
 
 def _canteen_actions(session: Session, site_id: int) -> dict:
