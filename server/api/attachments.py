@@ -8,18 +8,12 @@ from marshmallow import Schema, fields
 from server.api.sync import body_limit
 from server.auth import token_required
 from server.extensions import db
+from server.photo_store import store
 from server.services.errors import NotFound, TooLarge, UnsupportedMediaType, ValidationFailed
 from sync import attachments
 from sync.records import SHA256_HEX
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/attachments", description="Photos by sha256")
-
-
-def store() -> attachments.AttachmentStore:
-    """The app's attachment store: a folder under ATTACHMENT_DIR unless something else was set."""
-    if "attachment_store" not in current_app.extensions:
-        current_app.extensions["attachment_store"] = attachments.FolderStore(current_app.config["ATTACHMENT_DIR"])
-    return current_app.extensions["attachment_store"]
 
 
 def _checked_hash(sha256: str) -> str:

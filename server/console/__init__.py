@@ -5,14 +5,17 @@ import math
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, send_file, session, url_for
 from sqlalchemy import func, select
 
 from server.db import scope_session
 from server.extensions import db
 from server.i18n import current_language, translate
 from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS, Asset, Building, Device, Room, User
+from server.photo_store import store
 from server.services import accounts, catalog
+from sync import attachments
+from sync.records import SHA256_HEX
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -168,6 +171,18 @@ def revoke_device(device_id: int):
     db.session.commit()
     flash(translate("revoke_done"), "ok")
     return redirect(url_for("console.devices"))
+
+
+@bp.route("/photos/<string(length=64):sha256>")
+@console_login_required()
+def photo(sha256: str):
+    """One of this school's photos, shown in report pages (the session is scoped to the school)."""
+    found = attachments.find(db.session, sha256) if SHA256_HEX.match(sha256) else None
+    if found is None:
+        abort(404)
+    response = send_file(store().open(sha256), mimetype=found.content_type, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -1,12 +1,14 @@
 """Console pages of checklists, fixes and reports: they render, escape, need CSRF and do what they say."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from PIL import Image
 
 from server.extensions import db
 from server.models import Room
@@ -96,3 +98,28 @@ def test_console_exports_open_in_openpyxl(console, failed_check):
     resp = console.get(f"/admin/reports/daily-notice/export?format=xlsx&day={day}")
     rows = list(load_workbook(io.BytesIO(resp.data)).worksheets[0].iter_rows(values_only=True))
     assert rows[1][2] == "<script>alert(1)</script>" and rows[1][4] == 85
+
+
+def test_the_daily_notice_shows_the_rooms_photos_to_that_school_only(console, app, school, factory):
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(image, "PNG")
+    sha = hashlib.sha256(image.getvalue()).hexdigest()
+    assert school.inspector.put(f"/api/v1/attachments/{sha}", data=image.getvalue(),
+                                content_type="image/png").status_code == 201
+    template_id = school.templates["dorm_hygiene"]
+    answers = passing_answers(template_items(app, template_id))
+    answers["appliances"] = {"deduct": 15, "photos": [sha], "note": "热得快"}
+    [result] = push(app, school.inspector, [record("inspection", {
+        "template_id": template_id, "room_id": school.dorms[0], "answers": answers})])
+    assert result["status"] == "accepted"
+    html = console.get(f"/admin/reports/daily-notice?day={local_day(datetime.now(UTC))}").get_data(as_text=True)
+    assert f'src="/admin/photos/{sha}"' in html
+    with console.get(f"/admin/photos/{sha}") as resp:
+        assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data == image.getvalue()
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    other = factory.site("other")
+    factory.user(other, "other_boss", ["admin"])
+    console.post("/admin/logout", data={"csrf_token": _csrf(console.get("/admin/").get_data(as_text=True))})
+    page = console.get("/admin/login").get_data(as_text=True)
+    console.post("/admin/login", data={"username": "other_boss", "password": PASSWORD, "csrf_token": _csrf(page)})
+    assert console.get(f"/admin/photos/{sha}").status_code == 404
