@@ -13,7 +13,7 @@ from server.api.inspection_schemas import (
 )
 from server.models import Action, TemplateVersion
 from server.services import demo, inspection_demo
-from server.services.inspections import apply_action_update, apply_inspection
+from server.services.inspections import apply_action_update, apply_inspection, apply_inspections
 from sync import handlers
 from sync.feed import register_pull_type
 
@@ -24,7 +24,7 @@ def register_inspection_types() -> None:
     register_pull_type("action", Action, ActionSchema().dump,
                        options=(selectinload(Action.room), selectinload(Action.assignee)))
     handlers.register(handlers.RecordHandler(
-        type="inspection", schema=InspectionDataSchema, apply=apply_inspection,
+        type="inspection", schema=InspectionDataSchema, apply=apply_inspection, apply_many=apply_inspections,
         roles=("inspector", "admin"), photos=inspection_photos))
     handlers.register(handlers.RecordHandler(
         type="action_update", schema=ActionUpdateDataSchema, apply=apply_action_update,

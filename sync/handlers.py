@@ -52,6 +52,16 @@ class RecordRetry(Exception):
     """Not yet: something the record needs has not arrived; the engine holds it and applies it later."""
 
 
+class RunFailed(Exception):
+    """Raised by an `apply_many`: the record at `index` of the run cannot be applied, whatever the others
+    do (`reason` is its RecordRejected, RecordConflict or RecordRetry). The engine gives that record its
+    outcome and applies the rest of the run at once again, instead of one record at a time."""
+
+    def __init__(self, index: int, reason: RecordRejected | RecordConflict | RecordRetry):
+        super().__init__(f"record {index}: {reason}")
+        self.index, self.reason = index, reason
+
+
 @dataclass
 class ApplyContext:
     """What an apply function may use. The site comes from the token, never from the record."""
@@ -88,7 +98,8 @@ class RecordHandler:
     photos: Callable[[dict], list[str]] = field(default=lambda data: list(data.get("photos") or []))
     # Optional, for speed: apply consecutive records of this type at once (one query for all of them),
     # doing exactly what `apply` does for each, in order; returns one server_version (or None) each.
-    # If it raises, the engine applies the records one by one with `apply` to find which one failed.
+    # If it raises RunFailed, that record gets its outcome and the rest are applied again; if it raises
+    # anything else, the engine applies the records one by one with `apply` to find which one failed.
     apply_many: Callable[[ApplyContext, list[IncomingRecord]], list[int | None]] | None = None
 
 

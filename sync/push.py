@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from server.models.base import as_utc, utcnow
 from sync import feed
-from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry
+from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry, RunFailed
 from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
 from sync.sql import dialect_insert
@@ -272,10 +272,14 @@ def _apply_in_one_savepoint(session: Session, ctx: ApplyContext, records: list[P
 
 def _apply_run(ctx: ApplyContext, run: list[Prepared]) -> list[int | None]:
     """Consecutive records of one type: through the handler's apply_many when it has one (an error
-    there names no record, so the caller falls back to one savepoint each), else one by one."""
+    there other than RunFailed names no record, so the caller falls back to one savepoint each), else
+    one by one."""
     handler = run[0].handler
     if handler.apply_many is not None and len(run) > 1:
-        return list(handler.apply_many(ctx, [p.incoming for p in run]))
+        try:
+            return list(handler.apply_many(ctx, [p.incoming for p in run]))
+        except RunFailed as failed:
+            raise _RecordFailed(run[failed.index], _outcome_of(failed.reason)) from failed
     versions = []
     for p in run:
         try:

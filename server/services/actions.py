@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Action, ActionEvent, Inspection, TemplateVersion, User, as_utc, utcnow
@@ -22,6 +22,8 @@ from server.services.errors import Conflict, NotFound, ValidationFailed
 SCHOOL_TZ = ZoneInfo("Asia/Shanghai")
 CANTEEN_CATEGORIES = ("canteen", "food_safety")
 UNRESOLVED = ("open", "reopened")
+# A fix reported done still follows its item until a re-check verifies or reopens it.
+FOLLOWING = (*UNRESOLVED, "done")
 _RANK = {"open": 0, "reopened": 0, "done": 1, "verified": 2}
 STALE_FLAG = "stale_status"
 
@@ -78,15 +80,24 @@ def _flag(action: Action, flag: str) -> None:
         action.flags = [*action.flags, flag]
 
 
-def unresolved_by_item(session: Session, inspection: Inspection) -> dict[str, Action]:
-    """Actions still following an item of this room or asset, by item key (one problem, one action)."""
-    found: dict[str, Action] = {}
+def unresolved_for_targets(session: Session, site_id: int, room_ids: set[int],
+                           asset_ids: set[int]) -> dict[tuple[int | None, int | None], list[Action]]:
+    """Actions still following something in these rooms or on these assets, oldest first, by (room_id,
+    asset_id): one query for a whole run of inspections instead of one per inspection."""
+    if not room_ids and not asset_ids:
+        return {}
+    found: dict[tuple[int | None, int | None], list[Action]] = {}
     for action in session.scalars(select(Action).where(
-            Action.site_id == inspection.site_id, Action.room_id == inspection.room_id,
-            Action.asset_id == inspection.asset_id, Action.status.in_(("open", "reopened", "done")))
-            .order_by(Action.id)):
-        found[action.item_key] = action
+            Action.site_id == site_id, Action.status.in_(FOLLOWING),
+            or_(Action.room_id.in_(room_ids), Action.asset_id.in_(asset_ids))).order_by(Action.id)):
+        found.setdefault((action.room_id, action.asset_id), []).append(action)
     return found
+
+
+def following_by_item(unresolved: list[Action]) -> dict[str, Action]:
+    """Of one room's or asset's actions (oldest first), the one following each item (one problem, one
+    action). Statuses are read now, so an action verified earlier in the same run no longer follows."""
+    return {action.item_key: action for action in unresolved if action.status in FOLLOWING}
 
 
 def open_for_failures(session: Session, inspection: Inspection, template: TemplateVersion,
