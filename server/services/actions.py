@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Action, ActionEvent, Inspection, TemplateVersion, User, as_utc, utcnow
@@ -234,7 +234,12 @@ ACTION_FILTERS = ("status", "assignee_id", "room_id")
 
 def listing(site_id: int, args: dict, now: datetime | None = None):
     """The actions of a school, filtered; `overdue=True` keeps only open ones past their deadline."""
-    stmt = select(Action).where(Action.site_id == site_id).order_by(Action.deadline, Action.id)
+    unresolved = Action.status.in_(UNRESOLVED)
+    # What still needs doing comes first, most overdue on top, then fixes waiting for their re-check;
+    # verified ones follow, newest first.
+    stmt = select(Action).where(Action.site_id == site_id).order_by(
+        case((unresolved, 0), (Action.status == "done", 1), else_=2),
+        case((Action.status != "verified", Action.deadline)), Action.deadline.desc(), Action.id)
     for name in ACTION_FILTERS:
         if args.get(name) not in (None, ""):
             stmt = stmt.where(getattr(Action, name) == args[name])

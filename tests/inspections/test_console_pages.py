@@ -123,3 +123,22 @@ def test_the_daily_notice_shows_the_rooms_photos_to_that_school_only(console, ap
     page = console.get("/admin/login").get_data(as_text=True)
     console.post("/admin/login", data={"username": "other_boss", "password": PASSWORD, "csrf_token": _csrf(page)})
     assert console.get(f"/admin/photos/{sha}").status_code == 404
+
+
+
+def test_the_fixes_list_puts_what_still_needs_doing_first(app, school, failed_check):
+    from server.models import Action
+    from server.services.actions import listing
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        first = db.session.scalar(db.select(Action))
+        rows = [("verified", 5), ("open", 1), ("done", 3), ("reopened", 4), ("verified", 2)]
+        for n, (status, days_ago) in enumerate(rows):
+            db.session.add(Action(site_id=school.site_id, inspection_id=first.inspection_id, item_key=f"k{n}",
+                                  title=f"item {n}", room_id=first.room_id, status=status,
+                                  deadline=now - timedelta(days=days_ago)))
+        first.status, first.deadline, first.title = "verified", now - timedelta(days=10), "oldest"
+        db.session.commit()
+        order = [a.title for a in db.session.scalars(listing(school.site_id, {}))]
+    assert order == ["item 3", "item 1", "item 2", "item 4", "item 0", "oldest"]
