@@ -63,7 +63,7 @@ def login(page, base: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#tile-scan")
-    page.wait_for_selector("body[data-syncing='0']", state="attached")
+    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 

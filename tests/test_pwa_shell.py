@@ -68,7 +68,7 @@ def test_label_links_open_rooms_offline_and_say_replaced_or_unknown(app, factory
         new = labels.reissue(db.session, old).code
     page = phone.page
     login(page, pwa_server.url)
-    page.wait_for_selector("body[data-syncing='0']", state="attached")
+    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     pwa_server.stop()
 

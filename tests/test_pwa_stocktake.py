@@ -56,7 +56,7 @@ def test_stocktake_offline_counts_a_room_and_records_an_unknown_label(app, facto
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#tile-stocktake")
-    page.wait_for_selector("body[data-syncing='0']", state="attached")
+    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     pwa_server.stop()
 

@@ -83,6 +83,8 @@ function wireSyncBar() {
     if (wasRunning && !state.running && ['', '#', '#/'].includes(window.location.hash)) route();
     wasRunning = state.running;
     document.body.dataset.syncing = state.running ? '1' : '0';
+    // Set once a sync has gone through: 'not syncing' alone is also true before the first one starts.
+    if (state.lastSyncAt) document.body.dataset.lastSync = String(state.lastSyncAt);
   });
 }
 
