@@ -7,9 +7,11 @@ that never goes back from done.
 """
 from __future__ import annotations
 
+import socket
 import uuid as uuid_lib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlparse
 
 import requests
 from marshmallow import Schema, fields, validate
@@ -172,3 +174,17 @@ def count(app, model, *where) -> int:
 def room_names(app) -> list[str]:
     with app.app_context():
         return sorted(db.session.scalars(select(Room.name).execution_options(all_sites=True)))
+
+
+def send_cut_short(base_url: str, token: str, method: str, path: str, content_type: str, announced: int,
+                   body: bytes) -> bytes:
+    """A request that announces `announced` bytes, sends only `body`, and hangs up; returns the raw answer."""
+    url = urlparse(base_url)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall((f"{method} {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
+                      f"Content-Type: {content_type}\r\nContent-Length: {announced}\r\n\r\n").encode() + body)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer

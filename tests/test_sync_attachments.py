@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from PIL import Image
 
 from server.models import Attachment, AttachmentLink
-from tests.sync_kit import count, phone_for, record, register_test_handlers
+from tests.sync_kit import count, phone_for, record, register_test_handlers, send_cut_short
 
 register_test_handlers()
 
@@ -103,22 +101,10 @@ def test_case11_bytes_not_matching_the_hash_are_422_and_stored_nowhere(phone, ap
     assert stored_files(app) == [] and count(app, Attachment) == 0
 
 
-def _raw_put(base_url: str, token: str, path: str, length: int, body: bytes) -> bytes:
-    """A PUT that announces `length` bytes, sends `body`, and hangs up."""
-    url = urlparse(base_url)
-    with socket.create_connection((url.hostname, url.port)) as sock:
-        sock.sendall((f"PUT {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
-                      f"Content-Type: image/jpeg\r\nContent-Length: {length}\r\n\r\n").encode() + body)
-        sock.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer
-
-
 def test_case12_upload_cut_mid_stream_leaves_no_file_and_reupload_works(phone, app):
     data = image_bytes() + b"\0" * 5000
-    answer = _raw_put(phone.base_url, phone.token, f"/api/v1/attachments/{sha(data)}", len(data), data[:1000])
+    answer = send_cut_short(phone.base_url, phone.token, "PUT", f"/api/v1/attachments/{sha(data)}", "image/jpeg",
+                            len(data), data[:1000])
     assert not answer.startswith(b"HTTP/1.1 2")  # the server saw the cut (or nothing): never a success
     assert stored_files(app) == [] and count(app, Attachment) == 0
     assert phone.put(f"/api/v1/attachments/{sha(data)}", data).status_code == 201
@@ -137,7 +123,8 @@ def test_case13_same_photo_twice_or_in_two_records_is_stored_once(phone, app):
 def test_case14_huge_photo_is_413_before_the_body_is_read(phone, app):
     fifty_mb = 50 * 1024 * 1024
     # Only the headers are sent: an answer at all proves the server did not wait for the body.
-    answer = _raw_put(phone.base_url, phone.token, f"/api/v1/attachments/{'a' * 64}", fifty_mb, b"")
+    answer = send_cut_short(phone.base_url, phone.token, "PUT", f"/api/v1/attachments/{'a' * 64}", "image/jpeg",
+                            fifty_mb, b"")
     assert answer.startswith(b"HTTP/1.1 413")
     assert str(app.config["ATTACHMENT_MAX_BYTES"]).encode() in answer
     assert stored_files(app) == []

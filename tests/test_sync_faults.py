@@ -4,7 +4,6 @@ from __future__ import annotations
 import socket
 import threading
 import uuid as uuid_lib
-from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -13,7 +12,7 @@ from werkzeug.serving import make_server
 from server.models import Room, SyncBatch, SyncRecord
 from sync.client import AuthRequired, Backoff, Outbox, SyncClient
 from tests.conftest import PASSWORD
-from tests.sync_kit import count, phone_for, record, register_test_handlers, room_names
+from tests.sync_kit import count, phone_for, record, register_test_handlers, room_names, send_cut_short
 
 register_test_handlers()
 
@@ -75,23 +74,12 @@ def test_case6_the_client_resends_the_same_batch_and_lands_once(factory, dying, 
     assert api.token != client.token
 
 
-def _send_partial(base_url: str, token: str, body: bytes, announced: int) -> bytes:
-    url = urlparse(base_url)
-    with socket.create_connection((url.hostname, url.port)) as sock:
-        sock.sendall((f"POST /api/v1/sync/push HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
-                      f"Content-Type: application/json\r\nContent-Length: {announced}\r\n\r\n").encode() + body)
-        sock.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer
-
-
 def test_case5_connection_dropped_mid_body_stores_nothing_and_a_retry_succeeds(factory, live_server, app):
     phone = phone_for(factory, live_server)
     records = [record(data={"name": f"R{i}"}) for i in range(20)]
     body = requests.models.complexjson.dumps({"batch_id": str(uuid_lib.uuid4()), "records": records}).encode()
-    answer = _send_partial(live_server, phone.token, body[: len(body) // 2], len(body))
+    answer = send_cut_short(live_server, phone.token, "POST", "/api/v1/sync/push", "application/json", len(body),
+                            body[: len(body) // 2])
     assert answer == b"" or answer.startswith(b"HTTP/1.1 400")
     assert count(app, SyncRecord) == 0 and count(app, SyncBatch) == 0 and count(app, Room) == 0
     assert phone.statuses(records) == ["accepted"] * 20
