@@ -161,7 +161,7 @@ class Gunicorn:
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
              "--timeout", "120", "--graceful-timeout", "5", "--access-logfile", str(self.access_log),
-             "--access-logformat", ACCESS_FORMAT, "--error-logfile", str(self.error_log), "server:create_app()"],
+             "--access-logformat", ACCESS_FORMAT, "--error-logfile", str(self.error_log), "server.wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_ready(self, seconds: float = 60) -> None:

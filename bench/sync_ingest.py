@@ -46,6 +46,7 @@ def bench_app():
     from marshmallow import INCLUDE, Schema
 
     from server import create_app
+    from server.wsgi import served
     from sync import handlers
 
     class NoteSchema(Schema):
@@ -54,7 +55,7 @@ def bench_app():
 
     handlers.register(handlers.RecordHandler("bench_note", NoteSchema, lambda ctx, rec: None,
                                              apply_many=lambda ctx, recs: [None] * len(recs)))
-    return create_app()
+    return served(create_app())
 
 
 @contextmanager

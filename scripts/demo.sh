@@ -25,4 +25,4 @@ Demo logins (password xunjian123), school demo1 (示范第一中学) — demo2 h
   demo1.fixer      维修师傅 fixer
 Stop with Ctrl-C.
 MSG
-exec .venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${WORKERS:-2}" --threads 4 --access-logfile - "server:create_app()"
+exec .venv/bin/gunicorn --bind "$HOST:$PORT" --workers "${WORKERS:-2}" --threads 4 --access-logfile - "server.wsgi:app"

@@ -2,6 +2,9 @@
 site scoping of every ORM query, and change recording for the sync feed."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -10,6 +13,7 @@ from server.models.base import SiteScoped
 from sync import feed
 
 SITE_KEY = "site_id"
+READ_ONLY = "xunjian_read_only"
 
 
 @event.listens_for(Engine, "connect")
@@ -31,7 +35,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_only(session: Session) -> Iterator[None]:
+    """A transaction that only reads, rolled back at the end. On SQLite it begins deferred and so takes
+    no write lock: it reads a snapshot (WAL) while another worker writes. Starts the session's next
+    transaction, so the session must have none open."""
+    session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield
+    finally:
+        session.rollback()
 
 
 def _scope_to_site(state: ORMExecuteState) -> None:

@@ -13,7 +13,12 @@ from server.api.inspection_schemas import (
 )
 from server.models import Action, TemplateVersion
 from server.services import demo, inspection_demo
-from server.services.inspections import apply_action_update, apply_inspection, apply_inspections
+from server.services.inspections import (
+    apply_action_update,
+    apply_inspection,
+    apply_inspections,
+    precheck_inspections,
+)
 from sync import handlers
 from sync.feed import register_pull_type
 
@@ -25,7 +30,7 @@ def register_inspection_types() -> None:
                        options=(selectinload(Action.room), selectinload(Action.assignee)))
     handlers.register(handlers.RecordHandler(
         type="inspection", schema=InspectionDataSchema, apply=apply_inspection, apply_many=apply_inspections,
-        roles=("inspector", "admin"), photos=inspection_photos))
+        precheck=precheck_inspections, roles=("inspector", "admin"), photos=inspection_photos))
     handlers.register(handlers.RecordHandler(
         type="action_update", schema=ActionUpdateDataSchema, apply=apply_action_update,
         roles=("fixer", "inspector", "admin")))

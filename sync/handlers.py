@@ -83,6 +83,8 @@ class IncomingRecord:
     raw: dict = field(default_factory=dict)  # the record exactly as the phone sent it
     # The phone's clock was more than a day off the server's: do not trust recorded_at for reports.
     clock_skew: bool = False
+    # What the handler's `precheck` worked out for this record, if it ran (a hint, never required).
+    prechecked: Any = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,12 @@ class RecordHandler:
     # If it raises RunFailed, that record gets its outcome and the rest are applied again; if it raises
     # anything else, the engine applies the records one by one with `apply` to find which one failed.
     apply_many: Callable[[ApplyContext, list[IncomingRecord]], list[int | None]] | None = None
+    # Optional, for speed: work on consecutive records of this type that needs only what no push changes
+    # (e.g. judging answers against an immutable checklist version), given the session and the site. The
+    # engine runs it in a read-only transaction before the batch's write transaction, so on SQLite it
+    # runs while another worker writes. It may set each record's `prechecked`; apply and apply_many use
+    # that when present and do the work themselves when it is None (held records, resolved conflicts).
+    precheck: Callable[[Session, int, list[IncomingRecord]], None] | None = None
 
 
 _handlers: dict[str, RecordHandler] = {}

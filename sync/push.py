@@ -33,7 +33,7 @@ from sync import feed
 from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry, RunFailed
 from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
-from sync.sql import dialect_insert
+from sync.sql import dialect_insert, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ HELD_PER_PUSH = 200
 MAX_BULK_ROUNDS = 3
 
 
+LEDGER_COLUMNS = ("site_id", "uuid", "device_id", "user_id", "type", "content_hash", "status", "recorded_at_text",
+                  "recorded_at", "received_at", "clock_skew", "result", "payload", "attempts")
 UNSTORABLE = "holds a value the database cannot store (e.g. a NUL character or a number out of range)"
 
 
@@ -119,6 +121,16 @@ def read_batch(records: list, roles: frozenset[str], received_at: datetime | Non
     schemas: dict[str, Any] = {}
     prepared = [prepare(i, raw, roles, received_at, schemas) for i, raw in enumerate(records)]
     return Batch(prepared, batch_hash(prepared), received_at)
+
+
+def precheck(session: Session, caller: Caller, batch: Batch) -> None:
+    """Let handlers do, before the write transaction, the part of applying that reads only what no push
+    changes (RecordHandler.precheck). Run it in a read-only transaction (server.db.read_only)."""
+    valid = [p for p in batch.records if p.errors is None]
+    for _, run in groupby(valid, key=lambda p: p.type):
+        run = list(run)
+        if run[0].handler.precheck is not None:
+            run[0].handler.precheck(session, caller.site_id, [p.incoming for p in run])
 
 
 def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
@@ -217,19 +229,15 @@ def _insert_ledger(session: Session, ctx: ApplyContext, records: list[Prepared])
     """Insert the uuids not seen before; return those (the new ones)."""
     if not records:
         return set()
-    conn = session.connection()
     # In batch order: ledger ids are arrival order, which held records are applied in. (Two batches
     # sending shared uuids in opposite orders at the same moment can deadlock on PostgreSQL; one is
     # then rolled back whole and answered 5xx, and the phone sends it again.)
-    rows = [{"site_id": ctx.site_id, "uuid": p.uuid, "device_id": ctx.device.id, "user_id": ctx.user.id,
-             "type": (p.type or "")[:32], "content_hash": p.content_hash,
-             "status": "rejected" if p.errors is not None else "accepted",
-             "recorded_at_text": p.recorded_at_text, "recorded_at": p.recorded_at,
-             "received_at": ctx.received_at, "clock_skew": p.clock_skew,
-             "result": {"errors": p.errors} if p.errors is not None else None,
-             "payload": None, "attempts": 0} for p in records]
-    stmt = dialect_insert(conn, SyncRecord).on_conflict_do_nothing(index_elements=["site_id", "uuid"])
-    return set(conn.execute(stmt.returning(SyncRecord.uuid), rows).scalars())
+    rows = [(ctx.site_id, p.uuid, ctx.device.id, ctx.user.id, (p.type or "")[:32], p.content_hash,
+             "rejected" if p.errors is not None else "accepted", p.recorded_at_text, p.recorded_at,
+             ctx.received_at, p.clock_skew, {"errors": p.errors} if p.errors is not None else None, None, 0)
+            for p in records]
+    return set(insert_new(session.connection(), SyncRecord.__table__, LEDGER_COLUMNS, rows,
+                          unique=("site_id", "uuid"), returning="uuid"))
 
 
 def _known(session: Session, site_id: int, uuids: list[str]) -> dict[str, Known]:

@@ -1,7 +1,7 @@
 """Wire formats of checklists, inspection records, corrective actions and reports."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from server.api.schemas import PageArgsSchema
 from server.models import ACTION_STATUSES, ITEM_KINDS, ROOM_KINDS, SCORING_MODES
@@ -76,6 +76,36 @@ class TemplateArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(("draft", "published", "retired")))
 
 
+class Answers(fields.Field):
+    """Answers keyed by item key, each an object. Only their shape is read here, in one pass: the
+    inspection handler judges each answer against its item in the template version (checklists.evaluate),
+    and a generic Dict of String keys and Dict values cost more than everything else in a pushed
+    inspection's validation (22 field objects a checklist)."""
+
+    MAX_ANSWERS = 200
+    MAX_KEY = 64
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"type": "object", "additionalProperties": {"type": "object"},
+                                   "description": "keyed by item key; see the template's items for each kind's answer"},
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("an object of answers keyed by item key")
+        if len(value) > self.MAX_ANSWERS:
+            raise ValidationError(f"at most {self.MAX_ANSWERS} answers")
+        errors = {}
+        for key, answer in value.items():
+            if len(key) > self.MAX_KEY:
+                errors[key[:self.MAX_KEY]] = [f"an item key has at most {self.MAX_KEY} characters"]
+            elif not isinstance(answer, dict):
+                errors[key] = ["each answer is an object"]
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
 class InspectionDataSchema(Schema):
     """`data` of a pushed `inspection` record."""
 
@@ -83,8 +113,7 @@ class InspectionDataSchema(Schema):
     room_id = fields.Integer(allow_none=True)
     asset_id = fields.Integer(allow_none=True)
     scanned = fields.Boolean(load_default=False, metadata={"description": "target read from its QR label"})
-    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=fields.Dict(),
-                          required=True, validate=validate.Length(max=200))
+    answers = Answers(required=True)
     score = fields.Float(allow_none=True, metadata={"description": "the phone's own score, compared only"})
     note = Note
     photos = Photos

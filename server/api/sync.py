@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.auth import token_required
+from server.db import read_only
 from server.extensions import db
 from server.models import Device
 from server.services.errors import DomainError, Gone, TooLarge, ValidationFailed
@@ -158,6 +159,8 @@ def push_batch(body):
         raise TooLarge(f"at most {limit} records per batch", {"max_records": limit})
     caller = g.sync_caller
     batch = push.read_batch(body["records"], caller.roles)
+    with read_only(db.session):
+        push.precheck(db.session, caller, batch)
     try:
         answer = push.push(db.session, caller, str(body["batch_id"]), batch)
     except push.BatchMismatch as exc:

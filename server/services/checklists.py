@@ -18,7 +18,7 @@ JUDGED_KINDS = ("pass_fail", "deduction", "score", "number", "choice")
 SCORE_TOLERANCE = 0.01
 
 
-@dataclass
+@dataclass(slots=True)
 class Judged:
     item: dict
     outcome: str | None  # pass / fail / na, None for text and photo

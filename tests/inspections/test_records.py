@@ -96,3 +96,24 @@ def test_the_same_inspection_sent_again_is_stored_once_with_its_fixes_once(app, 
     assert (a["status"], b["status"]) == ("accepted", "duplicate")
     assert len(_stored(app)) == 1
     assert len(school.admin.get("/api/v1/actions").get_json()["items"]) == 1
+
+
+def test_answers_that_are_not_objects_or_have_overlong_keys_are_refused_by_name(app, school):
+    data = _dorm_check(app, school)
+    data["answers"]["quilt"] = "pass"
+    data["answers"]["k" * 80] = {"deduct": 0}
+    [result] = push(app, school.inspector, [record("inspection", data)])
+    assert result["status"] == "rejected"
+    assert result["errors"] == {"data": {"answers": {"quilt": ["each answer is an object"],
+                                                     "k" * 64: ["an item key has at most 64 characters"]}}}
+    assert _stored(app) == []
+
+
+def test_a_batch_mixing_good_and_bad_checks_stores_each_good_one_as_judged(app, school):
+    """The engine judges answers before taking the write lock and applies the run at once; a record
+    rejected in between must not shift another's judgement onto it."""
+    good = [_dorm_check(app, school, i, quilt={"deduct": i}) for i in range(3)]
+    bad = _dorm_check(app, school, 3, appliances={"deduct": 15})  # a hazard without its photo
+    results = push(app, school.inspector, [record("inspection", d) for d in (good[0], bad, good[1], good[2])])
+    assert [r["status"] for r in results] == ["accepted", "rejected", "accepted", "accepted"]
+    assert [(i.room_id, i.score) for i in _stored(app)] == [(school.dorms[i], 100 - i) for i in range(3)]
