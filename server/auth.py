@@ -1,11 +1,12 @@
 """Who is calling: bearer device tokens for the API, scoped to the caller's site and roles."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request
 
-from server.db import scope_session
+from server.db import begin_read_only, end_read_only, scope_session
 from server.extensions import db
 from server.models import Device, User
 from server.services import accounts
@@ -21,18 +22,39 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+# Calls that only read; the others write, in a transaction of their own after the token lookup.
+READING_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling, as plain values: still valid after the token lookup's transaction has ended."""
+
+    site_id: int
+    user_id: int
+    device_id: int
+    roles: frozenset[str]
+
+
 def authenticate() -> Device:
+    """Look the token up in a read-only transaction (server.db): on SQLite it waits for no writer."""
+    if not db.session().in_transaction():
+        begin_read_only(db.session)
     device = accounts.device_for_token(db.session, _bearer_token())
     if device is None:
         raise Unauthorized("this token is not valid; log in again", code="token_invalid")
     accounts.touch(db.session, device)
     g.device, g.user = device, device.user
+    g.identity = Identity(device.site_id, device.user_id, device.id, frozenset(device.user.roles))
     scope_session(db.session, device.site_id)
     return device
 
 
 def token_required(*roles: str):
-    """Authenticate the bearer token; with roles, the user needs at least one of them."""
+    """Authenticate the bearer token; with roles, the user needs at least one of them. A call that only
+    reads goes on in the lookup's read-only transaction; for any other the lookup's transaction ends
+    here, so that the view writes in a transaction that (on SQLite) holds the write lock from its start,
+    and only while it needs to (a push first reads and judges its batch)."""
 
     def decorator(view):
         @wraps(view)
@@ -40,6 +62,8 @@ def token_required(*roles: str):
             device = authenticate()
             if roles and not device.user.has_role(*roles):
                 raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
+            if request.method not in READING_METHODS:
+                end_read_only(db.session())
             return view(*args, **kwargs)
 
         return wrapper
@@ -52,4 +76,4 @@ def current_user() -> User:
 
 
 def current_site_id() -> int:
-    return g.user.site_id
+    return g.identity.site_id

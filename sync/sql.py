@@ -113,19 +113,17 @@ def _json_text(value: Any) -> str:
 
 
 def _bind(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> list[tuple]:
-    converters: list[tuple[int, Callable]] = []
+    """The rows with each value as the column's type hands it to the driver. Converted column by column:
+    thousands of rows of a few columns each, and only some columns need converting."""
+    values_by_column = list(zip(*rows, strict=True))
     for index, name in enumerate(columns):
-        column_type = table.c[name].type
-        convert = _json_text if isinstance(column_type, JSON) else \
-            column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        convert = _converter(conn, table.c[name].type)
         if convert is not None:
-            converters.append((index, convert))
-    if not converters:
-        return [tuple(row) for row in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for index, convert in converters:
-            values[index] = convert(values[index])
-        out.append(tuple(values))
-    return out
+            values_by_column[index] = tuple(map(convert, values_by_column[index]))
+    return list(zip(*values_by_column, strict=True))
+
+
+def _converter(conn: Connection, column_type: Any) -> Callable | None:
+    if isinstance(column_type, JSON):
+        return _json_text
+    return column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)

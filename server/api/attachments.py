@@ -56,10 +56,9 @@ def upload(sha256: str):
         raise UnsupportedMediaType("send image/jpeg, image/png or image/webp",
                                    {"allowed": sorted(attachments.IMAGE_TYPES)})
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    site_id = g.user.site_id
-    # On SQLite every transaction holds the write lock (server.db): end the token lookup's before the
-    # bytes are read from the phone and written to the store, so that only the row insert waits for it.
-    db.session.commit()
+    # The token lookup's transaction has ended (server.auth): on SQLite nothing holds the write lock
+    # while the bytes are read from the phone and written to the store; only the row insert waits for it.
+    site_id = g.identity.site_id
     try:
         created = attachments.receive(db.session, store(), site_id, sha256, content_type,
                                       attachments.read_chunks(request.stream), limit)

@@ -10,7 +10,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.auth import token_required
 from server.db import read_only
 from server.extensions import db
-from server.models import Device
 from server.services.errors import DomainError, Gone, TooLarge, ValidationFailed
 from sync import feed, push
 
@@ -75,21 +74,6 @@ def body_limit(config_key: str):
     return decorator
 
 
-def release_after_auth(view):
-    """Take who is calling from the token, then end the token lookup's transaction: on SQLite every
-    transaction holds the write lock (server.db), and reading and validating a batch needs none, so
-    other workers can write meanwhile."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        device: Device = g.device
-        g.sync_caller = push.Caller(device.site_id, device.user_id, device.id, frozenset(device.user.roles))
-        db.session.commit()
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 class RecordList(fields.Raw):
     """A JSON array taken as it is: each record is read by the engine, so that one bad record is
     answered `rejected` rather than failing the batch."""
@@ -146,7 +130,6 @@ class PushAnswerSchema(Schema):
 
 @blp.route("/push", methods=["POST"])
 @token_required()
-@release_after_auth
 @body_limit("SYNC_MAX_BODY_BYTES")
 @blp.arguments(PushSchema)
 @blp.response(200, PushAnswerSchema)
@@ -157,7 +140,8 @@ def push_batch(body):
     limit = current_app.config["SYNC_MAX_RECORDS"]
     if len(body["records"]) > limit:
         raise TooLarge(f"at most {limit} records per batch", {"max_records": limit})
-    caller = g.sync_caller
+    who = g.identity
+    caller = push.Caller(who.site_id, who.user_id, who.device_id, who.roles)
     batch = push.read_batch(body["records"], caller.roles)
     with read_only(db.session):
         push.precheck(db.session, caller, batch)

@@ -6,8 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.models import ROLES, Device, LoginFailure, Site, User, as_utc, utcnow
@@ -124,14 +125,15 @@ def device_for_token(session: Session, token: str) -> Device | None:
 
 
 def touch(session: Session, device: Device) -> None:
-    """Note that the device called. Committed at once, because read-only calls (pulls) never commit
-    their own transaction; writing on every call would turn each read into a write, so a minute's
-    precision is kept."""
+    """Note that the device called, to a minute's precision. Written and committed on a connection of
+    its own, so the caller's transaction stays read-only: a pull, and the token lookup of every call,
+    then never waits for SQLite's write lock (server.db.read_only)."""
     now = utcnow()
     last = device.last_seen_at
     if last is None or (now - as_utc(last)).total_seconds() > 60:
-        device.last_seen_at = now
-        session.commit()
+        with session.get_bind().begin() as conn:
+            conn.execute(update(Device).where(Device.id == device.id).values(last_seen_at=now))
+        set_committed_value(device, "last_seen_at", now)
 
 
 def revoke(device: Device) -> None:
