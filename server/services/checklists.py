@@ -9,6 +9,7 @@ An item is a dict (see the `template` pull type); an answer is a dict keyed by i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from server.models import ITEM_KINDS
@@ -41,7 +42,7 @@ class Evaluation:
     max_score: float | None
     errors: dict[str, list[str]]
 
-    @property
+    @cached_property
     def failures(self) -> list[Judged]:
         return [j for j in self.judged if j.failed]
 
@@ -154,11 +155,13 @@ def _judge(item: dict, answer: dict | None, errors: list[str]) -> Judged:
         return Judged(item, None)
     judged = _JUDGES[item["kind"]](item, answer, errors)
     judged.note = answer.get("note") or None
-    judged.photos = list(answer.get("photos") or [])
-    if judged.failed and item.get("photo_on_fail") and not judged.photos:
-        errors.append("a failed item needs a photo")
-    if judged.failed and item.get("note_on_fail") and not judged.note:
-        errors.append("a failed item needs a note")
+    photos = answer.get("photos")
+    judged.photos = list(photos) if photos else []
+    if judged.outcome == "fail":
+        if item.get("photo_on_fail") and not judged.photos:
+            errors.append("a failed item needs a photo")
+        if item.get("note_on_fail") and not judged.note:
+            errors.append("a failed item needs a note")
     return judged
 
 
