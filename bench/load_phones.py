@@ -5,7 +5,7 @@ with 2 photos), pushes them (one batch: the phone app sends 50 records a batch) 
 photos, in the phone app's order (pwa/src/sync.js).
 
     .venv/bin/python bench/load_phones.py [--phones 50] [--records 50] [--photos 2] [--photo-kb 40]
-                                          [--workers 4] [--runs 3] [--database-url postgresql+psycopg://…]
+                                          [--workers 4] [--client-processes 5] [--runs 3] [--database-url postgresql+psycopg://…]
 
 Push latency is what each phone waited (request sent to answer read) and, from gunicorn's access log,
 what the server spent; the reference timed in the same run is one phone alone pushing the same batch
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing
 import os
 import signal
 import socket
@@ -224,21 +225,41 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def storm(base_url: str, phones: list[Phone]) -> float:
-    """Every phone syncs at once (released together from a barrier); seconds until the last is done."""
-    start = threading.Barrier(len(phones) + 1)
+def storm(base_url: str, phones: list[Phone], processes: int) -> tuple[float, list[Phone]]:
+    """Every phone syncs at once (released together from one barrier), the phones spread over
+    `processes` processes: real phones share no interpreter lock, and fifty threads in one process made
+    each wait for the others to read its answer. Seconds until the last is done, and the phones as
+    they came back (with what they saw)."""
+    ctx = multiprocessing.get_context("fork")
+    start, results = ctx.Barrier(len(phones) + 1), ctx.Queue()
+    groups = [phones[i::processes] for i in range(processes)]
+    workers = [ctx.Process(target=_phone_group, args=(base_url, group, start, results), daemon=True)
+               for group in groups if group]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    came_back: list[Phone] = []
+    for _ in workers:
+        came_back += results.get(timeout=STORM_TIMEOUT)
+    seconds = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    return seconds, sorted(came_back, key=lambda p: p.number)
+
+
+def _phone_group(base_url: str, phones: list[Phone], start, results) -> None:
+    """In a process of its own: each phone in a thread; the phones go back through `results`."""
     threads = [threading.Thread(target=p.sync, args=(base_url, start), daemon=True) for p in phones]
     for t in threads:
         t.start()
-    start.wait()
-    began = time.perf_counter()
     deadline = time.monotonic() + STORM_TIMEOUT
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()))
-    stuck = [p for p, t in zip(phones, threads, strict=True) if t.is_alive()]
-    for p in stuck:
-        p.failures.append(f"still syncing after {STORM_TIMEOUT} s")
-    return time.perf_counter() - began
+    for p, t in zip(phones, threads, strict=True):
+        if t.is_alive():
+            p.failures.append(f"still syncing after {STORM_TIMEOUT} s")
+    results.put(phones)
 
 
 def run(args, workdir: Path, number: int) -> dict:
@@ -257,7 +278,8 @@ def run(args, workdir: Path, number: int) -> dict:
             solo, crowd = phones[0], phones[1:]
             # The reference: one phone alone, three batches in a row (the first also warms a worker up).
             solo.sync(server.base_url, None, rounds=SOLO_ROUNDS)
-            seconds = storm(server.base_url, crowd)
+            seconds, crowd = storm(server.base_url, crowd, args.client_processes)
+            phones = [solo, *crowd]
         finally:
             server.stop()
         pushes = [s for p in crowd for s in p.latencies("push")]
@@ -296,6 +318,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=50, help="checklists each phone pushes")
     parser.add_argument("--photos", type=int, default=2, help="photos per checklist")
     parser.add_argument("--photo-kb", type=int, default=40)
+    parser.add_argument("--client-processes", type=int, default=5, help="processes the phones are spread over")
     parser.add_argument("--rooms", type=int, default=200)
     parser.add_argument("--assets", type=int, default=500)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (at least 2)")

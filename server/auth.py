@@ -63,7 +63,7 @@ def token_required(*roles: str):
             if roles and not device.user.has_role(*roles):
                 raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
             if request.method not in READING_METHODS:
-                end_read_only(db.session())
+                end_read_only(db.session)
             return view(*args, **kwargs)
 
         return wrapper

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session, scoped_session, with_loader_criteria
 
 from server.models.base import SiteScoped
 from sync import feed
@@ -78,11 +78,30 @@ def end_read_only(session: Session) -> None:
     """End a read-only transaction but keep what it loaded (e.g. the caller's device and user) as it
     was read: using those objects then starts no new transaction, and a write transaction that follows
     does not refresh them in the middle of its changes (which would flush those changes early)."""
+    session = _plain(session)
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     finally:
         session.expire_on_commit = expire
+
+
+def _plain(session: Session | scoped_session) -> Session:
+    """The request's own Session behind Flask-SQLAlchemy's scoped one (which does not pass on every
+    attribute)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+@contextmanager
+def reading(session: Session) -> Iterator[None]:
+    """Read in a read-only transaction, ended afterwards with what it loaded kept (end_read_only); in
+    the session's open transaction instead if it has one."""
+    if _plain(session).in_transaction():
+        yield
+        return
+    begin_read_only(session)
+    yield
+    end_read_only(session)
 
 
 @contextmanager
