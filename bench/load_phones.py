@@ -1,11 +1,14 @@
 """50 phones syncing at once against the app under gunicorn (several worker processes), on SQLite or
-PostgreSQL. Each phone is the project's Python sync client (sync/client.py) with an outbox of its own:
-it logs in, makes its first pull, fills 50 checklists from the pulled templates, rooms and assets (each
-with 2 photos), pushes them (one batch: the phone app sends 50 records a batch) and then uploads the
-photos, in the phone app's order (pwa/src/sync.js).
+PostgreSQL. Each phone is the project's Python sync client (sync/client.py) with an outbox of its own.
+Every phone logs in first (phones keep their token for days; `--login-in-storm` makes the 50 logins part
+of the storm too); then, all released at once, each makes its first pull, fills 50 checklists from the
+pulled templates, rooms and assets (each with 2 photos), pushes them (one batch: the phone app sends 50
+records a batch) and then uploads the photos, in the phone app's order (pwa/src/sync.js). The phones run
+as threads spread over several processes (`--client-processes`).
 
     .venv/bin/python bench/load_phones.py [--phones 50] [--records 50] [--photos 2] [--photo-kb 40]
-                                          [--workers 4] [--client-processes 5] [--runs 3] [--database-url postgresql+psycopg://…]
+                                          [--workers 4] [--client-processes 5] [--login-in-storm] [--runs 3]
+                                          [--database-url postgresql+psycopg://…]
 
 Push latency is what each phone waited (request sent to answer read) and, from gunicorn's access log,
 what the server spent; the reference timed in the same run is one phone alone pushing the same batch
@@ -112,14 +115,18 @@ class Phone:
             self.sent_uuids.append(client.outbox.add("inspection", data, photos=photos))
         self.sent_photos += [sha for sha, _, _ in client.outbox.photos_to_upload()]
 
-    def sync(self, base_url: str, start: threading.Barrier | None, rounds: int = 1) -> None:
-        """Log in, pull everything, then (each round) queue the checklists, push them, upload their photos;
-        note any failure."""
+    def sync(self, base_url: str, start, rounds: int = 1, login_in_storm: bool = False) -> None:
+        """Log in, wait for the start, pull everything, then (each round) queue the checklists, push them,
+        upload their photos; note any failure. Phones log in once and sync for days on their token, so
+        the login comes before the start unless `login_in_storm`."""
         client = self.client(base_url)
         try:
+            if not login_in_storm:
+                client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
             if start is not None:
                 start.wait()
-            client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
+            if login_in_storm:
+                client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
             changes: list[dict] = []
             client.pull(lambda page: changes.extend(page["changes"]))
             for round_ in range(rounds):
@@ -225,7 +232,7 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def storm(base_url: str, phones: list[Phone], processes: int) -> tuple[float, list[Phone]]:
+def storm(base_url: str, phones: list[Phone], processes: int, login_in_storm: bool) -> tuple[float, list[Phone]]:
     """Every phone syncs at once (released together from one barrier), the phones spread over
     `processes` processes: real phones share no interpreter lock, and fifty threads in one process made
     each wait for the others to read its answer. Seconds until the last is done, and the phones as
@@ -233,7 +240,7 @@ def storm(base_url: str, phones: list[Phone], processes: int) -> tuple[float, li
     ctx = multiprocessing.get_context("fork")
     start, results = ctx.Barrier(len(phones) + 1), ctx.Queue()
     groups = [phones[i::processes] for i in range(processes)]
-    workers = [ctx.Process(target=_phone_group, args=(base_url, group, start, results), daemon=True)
+    workers = [ctx.Process(target=_phone_group, args=(base_url, group, start, results, login_in_storm), daemon=True)
                for group in groups if group]
     for worker in workers:
         worker.start()
@@ -248,9 +255,10 @@ def storm(base_url: str, phones: list[Phone], processes: int) -> tuple[float, li
     return seconds, sorted(came_back, key=lambda p: p.number)
 
 
-def _phone_group(base_url: str, phones: list[Phone], start, results) -> None:
+def _phone_group(base_url: str, phones: list[Phone], start, results, login_in_storm: bool) -> None:
     """In a process of its own: each phone in a thread; the phones go back through `results`."""
-    threads = [threading.Thread(target=p.sync, args=(base_url, start), daemon=True) for p in phones]
+    threads = [threading.Thread(target=p.sync, args=(base_url, start, 1, login_in_storm), daemon=True)
+               for p in phones]
     for t in threads:
         t.start()
     deadline = time.monotonic() + STORM_TIMEOUT
@@ -278,7 +286,7 @@ def run(args, workdir: Path, number: int) -> dict:
             solo, crowd = phones[0], phones[1:]
             # The reference: one phone alone, three batches in a row (the first also warms a worker up).
             solo.sync(server.base_url, None, rounds=SOLO_ROUNDS)
-            seconds, crowd = storm(server.base_url, crowd, args.client_processes)
+            seconds, crowd = storm(server.base_url, crowd, args.client_processes, args.login_in_storm)
             phones = [solo, *crowd]
         finally:
             server.stop()
@@ -319,6 +327,8 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=2, help="photos per checklist")
     parser.add_argument("--photo-kb", type=int, default=40)
     parser.add_argument("--client-processes", type=int, default=5, help="processes the phones are spread over")
+    parser.add_argument("--login-in-storm", action="store_true",
+                        help="phones log in after the start too (51 scrypt hashes at once), not beforehand")
     parser.add_argument("--rooms", type=int, default=200)
     parser.add_argument("--assets", type=int, default=500)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (at least 2)")
