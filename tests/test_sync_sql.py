@@ -83,6 +83,14 @@ def test_insert_rows_stores_the_values_sqlalchemy_would_store(conn):
                                                                    {"errors": {"note": ["太长"]}})
 
 
+def test_a_column_empty_in_every_row_is_stored_as_null(conn):
+    conn.execute(sample.insert(), [params(row("core", score=None, day=None, result=None))])
+    insert_rows(conn, sample, COLUMNS, [row("fast", score=None, day=None, result=None),
+                                        row("fast-2", score=None, day=None, result=None)])
+    core, fast, fast_2 = stored(conn)
+    assert fast[2:] == core[2:] == fast_2[2:]
+
+
 def test_insert_new_inserts_only_keys_not_taken_and_returns_them(conn):
     insert_rows(conn, sample, COLUMNS, [row("a"), row("b", score=1.0)])
     returned = insert_new(conn, sample, COLUMNS, [row("b", score=2.0), row("c"), row("c"), row("b", site=2)],
