@@ -58,9 +58,8 @@ def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: lis
 
 
 def _staging_table(conn: Connection, table: Table, columns: Sequence[str]) -> str:
-    """A temporary table of `columns` plus their order, emptied at every commit. Created in the same
-    transaction that fills it, so it also works behind a pooler that hands out server connections per
-    transaction."""
+    """A temporary table of `columns` plus their order, emptied at every commit; created (if this server
+    session has none yet) in the transaction that fills it."""
     name = f"xj_stage_{table.name}_{len(columns)}"
     definitions = ", ".join(f"{table.c[c].name} {_pg_type(conn, table.c[c].type)}" for c in columns)
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (xj_row serial, {definitions}) "
