@@ -170,4 +170,4 @@ def live_server(app) -> Iterator[str]:
 
 
 # Browser fixtures of the phone app (chromium, a 360×640 phone, a restartable server process).
-from tests.pwa_support import chromium, phone, pwa_server  # noqa: E402, F401
+from tests.pwa_support import chromium, phone, playwright, pwa_server  # noqa: E402, F401

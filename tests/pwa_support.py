@@ -75,15 +75,22 @@ def pwa_server(app, database_url) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def playwright():
+    """One Playwright for the whole run: its sync API refuses a second one while the first is open, so a
+    test that needs a browser launched its own way (a fake camera) launches it from this one."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing; scripts/setup.sh installs Debian's chromium")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @dataclass
@@ -118,3 +125,12 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.2)
+
+
+def synced_after(page, action) -> None:
+    """Do `action` (something that makes the app sync) and wait until a sync has gone through after
+    it: body[data-last-sync] changes only when a sync completes without error, whereas
+    body[data-syncing='0'] is also true before the sync has even started."""
+    before = page.get_attribute("body", "data-last-sync")
+    action()
+    page.wait_for_function("(before) => (document.body.dataset.lastSync ?? before) !== before", arg=before)

@@ -41,9 +41,7 @@ def label_frame(payload: str) -> Image.Image:
     return wall
 
 
-def test_fake_camera_label_opens_the_room_as_scanned(app, factory, pwa_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_fake_camera_label_opens_the_room_as_scanned(app, factory, pwa_server, playwright, tmp_path):
     site_id = factory.site("s1", "示范中学")
     factory.user(site_id, "zhang", ["inspector"])
     with app.app_context():
@@ -62,25 +60,24 @@ def test_fake_camera_label_opens_the_room_as_scanned(app, factory, pwa_server, t
 
     args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             f"--use-file-for-fake-video-capture={video}"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            context = browser.new_context(**PHONE, permissions=["camera"])
-            context.set_default_timeout(20_000)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(f"{pwa_server.url}/app/")
-            page.fill("input[name=username]", "zhang")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("body[data-syncing='0']", state="attached")
-            page.wait_for_selector("#ref-counts:has-text('1 个房间')")
-            page.click("#tile-scan")
-            page.wait_for_selector("#item-title")
-            assert page.inner_text("#item-title") == "2-305"
-            assert "扫码" in page.inner_text("main")
-            assert "entry=scanned" in page.url
-            assert not errors
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+    try:
+        context = browser.new_context(**PHONE, permissions=["camera"])
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{pwa_server.url}/app/")
+        page.fill("input[name=username]", "zhang")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("body[data-syncing='0']", state="attached")
+        page.wait_for_selector("#ref-counts:has-text('1 个房间')")
+        page.click("#tile-scan")
+        page.wait_for_selector("#item-title")
+        assert page.inner_text("#item-title") == "2-305"
+        assert "扫码" in page.inner_text("main")
+        assert "entry=scanned" in page.url
+        assert not errors
+    finally:
+        browser.close()

@@ -14,7 +14,7 @@ from server.extensions import db
 from server.models import Action, Building, Inspection, Label, Room, Site
 from server.services import labels, templates
 from tests.conftest import PASSWORD
-from tests.pwa_support import ARTIFACTS
+from tests.pwa_support import ARTIFACTS, synced_after
 
 pytestmark = pytest.mark.browser
 
@@ -72,9 +72,8 @@ def badge(page) -> str:
 
 
 def sync_now(page) -> None:
-    page.click("#sync-btn")
+    synced_after(page, lambda: page.click("#sync-btn"))
     page.wait_for_selector("#pending-badge.zero")
-    page.wait_for_selector("body[data-syncing='0']", state="attached")
 
 
 def test_offline_four_preventions_check_lands_once_with_photo_and_action(app, factory, pwa_server, phone, tmp_path):
@@ -124,8 +123,7 @@ def test_offline_four_preventions_check_lands_once_with_photo_and_action(app, fa
 
     pwa_server.start()  # back in signal
     sync_now(page)
-    page.click("#sync-btn")  # a second sync sends nothing twice
-    page.wait_for_selector("body[data-syncing='0']", state="attached")
+    sync_now(page)  # a second sync sends nothing twice
 
     with app.app_context():
         inspections = db.session.scalars(select(Inspection)).all()

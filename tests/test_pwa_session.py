@@ -49,7 +49,7 @@ def login(page, base: str, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#tile-scan")
-    page.wait_for_selector("body[data-syncing='0']", state="attached")
+    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
 
 
 def all_pass_check(page, base: str, code: str) -> None:

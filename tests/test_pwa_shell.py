@@ -44,8 +44,8 @@ def test_login_then_offline_shell(app, factory, pwa_server, phone):
     seed_school(app, factory)
     page = phone.page
     login(page, pwa_server.url, shot=phone.shot)
-    # The first sync pulls the school's rooms into the phone.
-    page.wait_for_selector("body[data-syncing='0']", state='attached')
+    # The first sync pulls the school's rooms into the phone ('not syncing' is also true before it starts).
+    page.wait_for_selector("body[data-last-sync]", state="attached")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.reload()
     page.wait_for_selector("#ref-counts")
