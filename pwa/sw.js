@@ -1,7 +1,13 @@
-// Service worker: the app shell and its libraries from a versioned cache, so the app opens with no
-// network. The server puts `self.XJ_BUILD = {version, precache}` in front of this file (server/pwa.py),
-// so every change of the app is a new worker, installed beside the old one and activated when the
-// user accepts "update available" (never mid-form without asking).
+// Service worker, the shell part: the app shell and its libraries from a versioned cache, so the app
+// opens with no network. The server puts `self.XJ_BUILD = {version, precache}` in front of this file
+// (server/pwa.py), so every change of the app is a new worker, installed beside the old one and
+// activated when the user accepts "update available" (never mid-form without asking).
+//
+// This file is shared by the two workers the server builds from it, and is valid as both a classic
+// script and a module (no import, no export, no top-level `this`):
+//   /sw-module.js = build + this + sw-module.js   module worker: Background Sync drains the outbox here
+//   /sw.js        = build + this + sw-classic.js  classic worker: browsers without module workers, and
+//                                                 phones that installed the app before the module one
 /* global self, caches, clients */
 const BUILD = self.XJ_BUILD || { version: 'dev', precache: [] };
 const CACHE_PREFIX = 'xunjian-shell-';
@@ -13,8 +19,10 @@ self.addEventListener('install', (event) => {
     const cache = await caches.open(CACHE);
     // cache: 'reload' skips the HTTP cache, so a new version never precaches an old file.
     await cache.addAll(BUILD.precache.map((url) => new Request(url, { cache: 'reload' })));
-    const existing = await self.registration.active;
-    if (!existing) await self.skipWaiting(); // first install: nothing to replace, take over now
+    const existing = self.registration.active;
+    // First install: nothing to replace, take over now. (The same build in the other kind of worker,
+    // classic → module, is told to skip waiting by the page that registered it: main.js.)
+    if (!existing) await self.skipWaiting();
   })());
 });
 
@@ -29,7 +37,9 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'skip-waiting') self.skipWaiting();
-  if (event.data?.type === 'version') event.source?.postMessage({ type: 'version', version: BUILD.version });
+  if (event.data?.type === 'version') {
+    (event.ports[0] || event.source)?.postMessage({ type: 'version', version: BUILD.version });
+  }
 });
 
 function isAppNavigation(url, request) {
@@ -59,13 +69,3 @@ async function fromCache(key, request) {
   if (hit) return hit;
   return fetch(request);
 }
-
-// Background Sync: the browser wakes us when the network is back; the open app does the sending
-// (its data layer is ES modules this classic worker does not load).
-self.addEventListener('sync', (event) => {
-  if (event.tag !== 'xunjian-outbox') return;
-  event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: 'window' });
-    for (const client of windows) client.postMessage({ type: 'sync' });
-  })());
-});

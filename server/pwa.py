@@ -1,9 +1,14 @@
 """The phone app: serves pwa/ (shell, modules, a whitelist of npm files) and a versioned service worker.
 
-No bundler: the browser loads plain ES modules. The service worker is pwa/sw.js with one line put in
-front of it, the build (a hash over every precached file and their list), so any change of the app
-changes the worker's bytes, which is what makes browsers install the new version and the app offer
-"update available".
+No bundler: the browser loads plain ES modules. The service worker comes in two builds, each the
+shell part pwa/sw.js with one line put in front of it, the build (a hash over every precached file,
+their list and the worker files), so any change of the app changes the worker's bytes, which is what
+makes browsers install the new version and the app offer "update available":
+
+- /sw-module.js: a module worker (sw.js + sw-module.js) that imports the data layer from /app/src/
+  and sends the outbox on Background Sync with the app closed;
+- /sw.js: a classic worker (sw.js + sw-classic.js) for browsers without module service workers, and
+  the URL phones that installed the app earlier update through (a registration keeps its type).
 """
 from __future__ import annotations
 
@@ -22,6 +27,10 @@ VENDOR_FILES = (
 )
 SHELL_FILES = ("index.html", "app.css", "manifest.webmanifest",
                "icons/icon-192.png", "icons/icon-512.png", "icons/icon.svg")
+
+# The service worker's own files (served only inside /sw.js and /sw-module.js, never under /app/).
+WORKER_FILES = ("sw.js", "sw-classic.js", "sw-module.js")
+WORKERS = {"sw.js": ("sw.js", "sw-classic.js"), "sw-module.js": ("sw.js", "sw-module.js")}
 
 bp = Blueprint("pwa", __name__)
 
@@ -50,7 +59,8 @@ def build_info() -> dict:
             raise RuntimeError(f"{path} is missing; run scripts/setup.sh (npm packages of pwa/)")
         digest.update(url.encode() + b"\0" + path.read_bytes())
         urls.append(url)
-    digest.update((PWA_DIR / "sw.js").read_bytes())
+    for name in WORKER_FILES:
+        digest.update(name.encode() + b"\0" + (PWA_DIR / name).read_bytes())
     # A deployment can force phones onto a new worker without changing a file (and tests use it).
     digest.update(str(current_app.config.get("PWA_BUILD_SALT", "")).encode())
     info = {"version": digest.hexdigest()[:16], "precache": urls}
@@ -113,13 +123,25 @@ def manifest():
     return _file(PWA_DIR / "manifest.webmanifest")
 
 
-@bp.get("/sw.js")
-def service_worker():
+def _worker(name: str) -> Response:
     build = json.dumps(build_info(), separators=(",", ":"))
-    body = f"self.XJ_BUILD = {build};\n" + (PWA_DIR / "sw.js").read_text(encoding="utf-8")
-    resp = Response(body, mimetype="text/javascript")
+    parts = [f"self.XJ_BUILD = {build};\n"]
+    parts += [(PWA_DIR / part).read_text(encoding="utf-8") for part in WORKERS[name]]
+    resp = Response("\n".join(parts), mimetype="text/javascript")
     resp.headers["Service-Worker-Allowed"] = "/"
     return _no_cache(resp)
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The classic worker: the offline shell everywhere; Background Sync only wakes open pages."""
+    return _worker("sw.js")
+
+
+@bp.get("/sw-module.js")
+def service_worker_module():
+    """The module worker (registered with type: 'module'): also sends the outbox with the app closed."""
+    return _worker("sw-module.js")
 
 
 def init_app(app: Flask) -> None:

@@ -42,6 +42,60 @@ def test_worker_is_versioned_and_precaches_every_module(client, app):
         assert client.get(url).status_code == 200, url
 
 
+def test_module_worker_is_the_same_build_and_imports_only_precached_modules(client, app):
+    """/sw-module.js (registered with type: 'module') carries the same build as the classic /sw.js,
+    and everything it imports is an app module the server serves and the shell precaches."""
+    classic = client.get("/sw.js")
+    module = client.get("/sw-module.js")
+    assert module.status_code == 200
+    assert module.mimetype == "text/javascript"  # a JavaScript MIME type, as module scripts need
+    assert module.headers["Service-Worker-Allowed"] == "/"
+    assert module.headers["Cache-Control"] == "no-cache"
+    body = module.get_data(as_text=True)
+    build = re.match(r"self\.XJ_BUILD = (\{.*?\});\n", body).group(1)
+    assert build == re.match(r"self\.XJ_BUILD = (\{.*?\});\n", classic.get_data(as_text=True)).group(1)
+    # The classic worker must stay loadable as a classic script: no module syntax in it.
+    assert not re.search(r"^\s*(import|export)\b", classic.get_data(as_text=True), re.MULTILINE)
+    imports = re.findall(r"^import\s[^;]*?from '([^']+)';", body, re.MULTILINE)
+    assert "/app/src/bgsync.js" in imports
+    with app.app_context():
+        precache = pwa.build_info()["precache"]
+    for url in imports:
+        assert url in precache, url
+        assert client.get(url).status_code == 200, url
+    for url in ("/app/src/sync.js", "/app/src/bgsync.js", "/app/src/autosync.js", "/app/src/api.js"):
+        assert url in precache, url
+    for path in ("/app/sw-module.js", "/app/sw-classic.js", "/app/sw.js"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_the_data_layer_the_worker_imports_touches_no_window(client):
+    """What the module worker loads runs in a worker: no window, document or localStorage."""
+    seen, todo = set(), ["/app/src/bgsync.js"]
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        text = client.get(url).get_data(as_text=True)
+        if url.startswith("/app/src/"):
+            code = re.sub(r"//.*|/\*.*?\*/", "", text, flags=re.DOTALL)
+            for name in ("window.", "document.", "localStorage", "sessionStorage"):
+                assert name not in code, (url, name)
+        base = url.rsplit("/", 1)[0]
+        for spec in re.findall(r"^import\s[^;]*?from '([^']+)';", text, re.MULTILINE):
+            parts = f"{base}/{spec}".split("/")
+            resolved: list[str] = []
+            for part in parts:
+                if part == "..":
+                    resolved.pop()
+                elif part != ".":
+                    resolved.append(part)
+            todo.append("/".join(resolved))
+    assert {"/app/src/sync.js", "/app/src/api.js", "/app/src/outbox.js", "/app/src/db.js",
+            "/app/node_modules/idb/build/index.js"} <= seen
+
+
 def test_manifest_makes_the_app_installable(client):
     resp = client.get("/manifest.webmanifest")
     assert resp.mimetype == "application/manifest+json"

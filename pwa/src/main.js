@@ -2,7 +2,8 @@
 import { getSession, onAuthLost, setSession } from './api.js';
 import { t, setLang, getLang } from './i18n.js';
 import { stopScanner } from './scanner.js';
-import { onSyncState, refreshPending, requestBackgroundSync, startAutoSync, syncNow } from './sync.js';
+import { requestBackgroundSync, startAutoSync } from './autosync.js';
+import { onSyncState, refreshPending, syncNow } from './sync.js';
 import { toast } from './ui.js';
 import * as views from './views/index.js';
 
@@ -88,11 +89,51 @@ function wireSyncBar() {
   });
 }
 
+/**
+ * The module worker (it sends the outbox on Background Sync with the app closed) where the browser
+ * runs module service workers; else the classic one, which keeps the offline shell and the update
+ * prompt and asks open pages to sync. A browser without them rejects the module registration (it
+ * refuses the type, or fails to run the script's imports as a classic script), and the worker in
+ * place, if any, stays until the classic registration replaces it. They are two URLs because a
+ * registration's updates keep its type: phones holding the classic /sw.js must keep finding a
+ * classic script there to update to this version at all.
+ */
+async function registerWorker() {
+  try {
+    return await navigator.serviceWorker.register('/sw-module.js', { type: 'module', scope: '/' });
+  } catch (exc) {
+    console.info('module service worker refused, using the classic one:', exc?.message || exc);
+    return navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  }
+}
+
+/** A worker's build (its 'version' answer), or null from a worker too old to answer on a port. */
+function versionOf(worker, timeoutMs = 2000) {
+  if (!worker) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    channel.port1.onmessage = (event) => {
+      clearTimeout(timer);
+      resolve(event.data?.version ?? null);
+    };
+    worker.postMessage({ type: 'version' }, [channel.port2]);
+  });
+}
+
 async function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
-  const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  const reg = await registerWorker();
   const notice = document.getElementById('update-notice');
-  const offer = (worker) => {
+  const offer = async (worker) => {
+    // The same build in the other kind of worker (classic → module, when the browser gains module
+    // workers): the same files, nothing for the user to accept, so it takes over now, quietly.
+    const [waiting, current] = await Promise.all([versionOf(worker), versionOf(navigator.serviceWorker.controller)]);
+    if (worker.state !== 'installed') return; // gone on meanwhile: accepted in another tab, or replaced
+    if (waiting && waiting === current) {
+      worker.postMessage({ type: 'skip-waiting' });
+      return;
+    }
     document.getElementById('update-text').textContent = t('update_available');
     const btn = document.getElementById('update-btn');
     btn.textContent = t('update');

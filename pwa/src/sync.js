@@ -1,10 +1,14 @@
 // The sync loop: push due records in batches, upload photos by hash, then pull into the reference
-// cache. One run at a time (Web Locks across tabs where the browser has them). Every step writes its
-// result to IndexedDB before the next network call, so a break anywhere resumes where it stopped.
+// cache. One run at a time (Web Locks across tabs and the service worker where the browser has them).
+// Every step writes its result to IndexedDB before the next network call, so a break anywhere resumes
+// where it stopped. It runs in pages and in the module service worker (bgsync.js): no window,
+// document or localStorage here or in what it imports; the page's triggers are in autosync.js.
 import { api, ApiError, NetworkError, getSession } from './api.js';
 import * as outbox from './outbox.js';
 import { applyPullPage, getCursor, resetCache, setMeta } from './refcache.js';
 
+/** The Background Sync tag the pages register and the service worker answers. */
+export const SYNC_TAG = 'xunjian-outbox';
 export const BATCH_SIZE = 50; // small enough for a progress step every second or two on a slow link
 const PULL_LIMIT = 500;
 
@@ -42,8 +46,16 @@ export function syncNow({ force = false } = {}) {
 }
 
 function withLock(fn) {
-  if (globalThis.navigator?.locks?.request) return navigator.locks.request('xunjian-sync', fn);
+  // globalThis.navigator: a page's Navigator or the worker's WorkerNavigator; both have locks.
+  const locks = globalThis.navigator?.locks;
+  if (locks?.request) return locks.request('xunjian-sync', fn);
   return fn();
+}
+
+/** Another context (the service worker) finished a sync: show its time and the new pending count. */
+export async function noteSyncElsewhere(lastSyncAt) {
+  if (lastSyncAt && !state.running) emit({ lastSyncAt });
+  await refreshPending();
 }
 
 async function runOnce(force) {
@@ -141,30 +153,4 @@ async function pullAll() {
     cursor = page.cursor;
     if (!page.has_more) return;
   }
-}
-
-/** Ask the service worker for a Background Sync so the outbox drains even if the page is closed soon. */
-export async function requestBackgroundSync() {
-  try {
-    const reg = await navigator.serviceWorker?.ready;
-    if (reg?.sync) await reg.sync.register('xunjian-outbox');
-  } catch {
-    // Not offered by this browser (Safari, Firefox) or not allowed: the page syncs by itself.
-  }
-}
-
-let timer = null;
-/** Sync on `online`, periodically while the page is visible, and when the service worker asks. */
-export function startAutoSync(intervalMs = 60_000) {
-  window.addEventListener('online', () => syncNow({ force: true }));
-  navigator.serviceWorker?.addEventListener('message', (event) => {
-    if (event.data?.type === 'sync') syncNow();
-  });
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') syncNow();
-  });
-  if (timer) clearInterval(timer);
-  timer = setInterval(() => {
-    if (document.visibilityState === 'visible') syncNow();
-  }, intervalMs);
 }
