@@ -18,7 +18,15 @@ def two_schools(factory):
                                            "room_id": room["id"]}).get_json()
     ids = {"building": building["id"], "room": room["id"], "asset": asset["id"],
            "user": b.user_id, "device": b.device_id}
-    a = factory.api_user("a", ("admin", "inspector", "auditor", "fixer"))
+    roles = ("admin", "inspector", "auditor", "fixer")
+    a = factory.api_user("a", roles)
+    # On PostgreSQL each table has its own sequence, left where earlier tests of the run put it, so
+    # A's user or device id can equal one of B's building/room/asset ids: then school A is made again
+    # (a school of its own each time, so A still sees one user) until its ids are none of B's.
+    for n in range(1, 50):
+        if a.user_id not in ids.values() and a.device_id not in ids.values():
+            break
+        a = factory.api_user(f"a{n}", roles)
     return a, b, ids
 
 
