@@ -10,59 +10,24 @@ real worker (started from cold here). Only the browser's own trigger, the networ
 not used: headless Chromium does not see a loopback server stopping as a connectivity change."""
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Asset, Building, Label, Room, Site, StocktakeScan
-from server.services import labels, stocktakes
+from server.models import StocktakeScan
 from tests.conftest import PASSWORD
-from tests.pwa_support import wait_for
+from tests.pwa_support import (
+    log_in_auditor,
+    record_unknown_label,
+    refuse_module_workers,
+    scan,
+    stocktake_school,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 
 SYNC_TAG = "xunjian-outbox"
-
-
-def seed(app, factory) -> dict:
-    site_id = factory.site("s1", "示范中学")
-    factory.user(site_id, "zhao", ["auditor"], display_name="赵会计")
-    with app.app_context():
-        site = db.session.get(Site, site_id)
-        b = Building(site_id=site.id, name="教学楼", kind="teaching", floors=4)
-        db.session.add(b)
-        db.session.flush()
-        room = Room(site_id=site.id, name="高一(1)班", kind="classroom", building_id=b.id, floor=2)
-        db.session.add(room)
-        db.session.flush()
-        asset = Asset(site_id=site.id, tag="ZC-0001", name="投影仪", category="电教", room_id=room.id)
-        db.session.add(asset)
-        db.session.flush()
-        labels.ensure_labels(db.session, site_id, labels.Selection(target="room"))
-        labels.ensure_labels(db.session, site_id, labels.Selection(target="asset"))
-        st = stocktakes.open_stocktake(db.session, site_id, None, "2026 年末盘点")
-        db.session.commit()
-        codes = {(lab.room_id or lab.asset_id, lab.kind): lab.code for lab in db.session.scalars(select(Label))}
-        return {"room": room.id, "asset": asset.id, "stocktake": st.id, "room_code": codes[(room.id, "room")],
-                "asset_code": codes[(asset.id, "asset")]}
-
-
-def login(page, base: str) -> None:
-    page.goto(f"{base}/app/")
-    page.fill("input[name=username]", "zhao")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#tile-stocktake")
-    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-
-
-def scan(page, text: str) -> None:
-    """A decoded QR text handed to the scanner boundary, as the camera decoder would."""
-    page.evaluate("(text) => window.dispatchEvent(new CustomEvent('xunjian:scan', { detail: text }))", text)
 
 
 def queue_offline_scans(page, school: dict, base: str, photo_path) -> None:
@@ -71,20 +36,10 @@ def queue_offline_scans(page, school: dict, base: str, photo_path) -> None:
     page.click(f"[data-stocktake='{school['stocktake']}']")
     page.wait_for_selector("#room-progress")
     scan(page, f"{base}/q/{school['room_code']}")
-    page.wait_for_selector("#progress-text[data-expected='1'][data-done='0']")
-    scan(page, school["asset_code"])
+    page.wait_for_selector("#progress-text[data-expected='3'][data-done='0']")
+    scan(page, school["asset_codes"][0])
     page.wait_for_selector("#progress-text[data-done='1']")
-    scan(page, "A0YGHZS")  # a well-formed asset code this school never printed
-    page.wait_for_selector("#save-unknown")
-    page.fill("#unknown-desc", "旧电扇，无资产编号")
-    img = Image.new("RGB", (1600, 1200), (40, 80, 160))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG")
-    photo_path.write_bytes(buf.getvalue())
-    page.set_input_files("#unknown-photo", str(photo_path))
-    page.wait_for_timeout(300)  # the photo is resized and hashed before it can be saved
-    page.click("#save-unknown")
-    page.wait_for_selector("#save-unknown", state="detached")
+    record_unknown_label(page, photo_path)
     page.wait_for_selector("#pending-badge:has-text('2')")
 
 
@@ -120,10 +75,10 @@ def scans_on_server(app) -> list[StocktakeScan]:
 
 
 def test_outbox_leaves_with_the_app_closed_through_background_sync(app, factory, pwa_server, phone, tmp_path):
-    school = seed(app, factory)
+    school = stocktake_school(app, factory)
     page = phone.page
     base = pwa_server.url
-    login(page, base)
+    log_in_auditor(page, base, PASSWORD)
     assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == f"{base}/sw-module.js"
     pwa_server.stop()  # the storeroom: no network
 
@@ -139,7 +94,7 @@ def test_outbox_leaves_with_the_app_closed_through_background_sync(app, factory,
     scans = wait_for(lambda: (lambda s: s if len(s) == 2 and s[1].photos else None)(scans_on_server(app)),
                      what="the worker to send both scans")
     assert phone.context.pages == []  # sent by the worker alone
-    assert [s.asset_id for s in scans] == [school["asset"], None]
+    assert [s.asset_id for s in scans] == [school["assets"][0], None]
     assert all(s.room_id == school["room"] for s in scans)
     assert scans[1].label == "A0YGHZS" and scans[1].description == "旧电扇，无资产编号"
     admin = factory.api_user("s1", ("admin",))
@@ -168,19 +123,11 @@ def test_outbox_leaves_with_the_app_closed_through_background_sync(app, factory,
 def test_without_module_workers_the_classic_worker_keeps_the_shell_and_asks_the_page(
         app, factory, pwa_server, phone, tmp_path):
     """An older Safari or Firefox: registering a module worker fails, the app takes the classic one."""
-    school = seed(app, factory)
-    phone.context.add_init_script("""(() => {
-      const register = ServiceWorkerContainer.prototype.register;
-      ServiceWorkerContainer.prototype.register = function (url, options) {
-        if (options && options.type === 'module') {
-          return Promise.reject(new TypeError('module service workers are not supported'));
-        }
-        return register.call(this, url, options);
-      };
-    })()""")
+    school = stocktake_school(app, factory)
+    refuse_module_workers(phone.context)
     page = phone.page
     base = pwa_server.url
-    login(page, base)
+    log_in_auditor(page, base, PASSWORD)
     assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == f"{base}/sw.js"
     pwa_server.stop()
 
@@ -200,18 +147,11 @@ def test_without_module_workers_the_classic_worker_keeps_the_shell_and_asks_the_
 def test_a_phone_on_the_classic_worker_moves_to_the_module_one_without_asking(app, factory, pwa_server, phone):
     """The browser gains module workers (or the phone installed the app before they were used): the
     module worker of the same build takes over quietly; there is nothing new for the user to accept."""
-    seed(app, factory)
-    phone.context.add_init_script("""(() => {
-      if (localStorage.getItem('test.modules') === 'yes') return;
-      const register = ServiceWorkerContainer.prototype.register;
-      ServiceWorkerContainer.prototype.register = function (url, options) {
-        if (options && options.type === 'module') return Promise.reject(new TypeError('no module workers'));
-        return register.call(this, url, options);
-      };
-    })()""")
+    stocktake_school(app, factory)
+    refuse_module_workers(phone.context, until_stored="test.modules")
     page = phone.page
     base = pwa_server.url
-    login(page, base)
+    log_in_auditor(page, base, PASSWORD)
     assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == f"{base}/sw.js"
 
     page.evaluate("() => localStorage.setItem('test.modules', 'yes')")
