@@ -67,11 +67,17 @@ def _take_write_lock(dbapi_conn) -> None:
 
 
 def begin_read_only(session: Session) -> None:
-    """Begin the session's next transaction as one that only reads. On SQLite it begins deferred and so
-    takes no write lock: it reads a snapshot (WAL) while another connection writes. (Writing in it could
-    fail with SQLITE_BUSY_SNAPSHOT if another wrote meanwhile: end it before writing.) The session must
-    have no transaction open."""
-    session.connection(execution_options={READ_ONLY: True})
+    """Begin the session's next transaction as one that only reads, from one snapshot of the database.
+    On SQLite it begins deferred and so takes no write lock: it reads a snapshot (WAL) while another
+    connection writes. (Writing in it could fail with SQLITE_BUSY_SNAPSHOT if another wrote meanwhile:
+    end it before writing.) On PostgreSQL it is REPEATABLE READ: a pull reads the feed and then the
+    objects it names, and under READ COMMITTED an update committed between the two handed out the
+    object's newer version twice (now, and again at the update's own seq). The session must have no
+    transaction open."""
+    options: dict = {READ_ONLY: True}
+    if session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    session.connection(execution_options=options)
 
 
 def end_read_only(session: Session) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 
-from server.db import read_only
+from server.db import begin_read_only, read_only
 from server.extensions import db
 from sync.sql import insert_new, insert_rows, reserve_ids
 
@@ -135,3 +135,24 @@ def _read_in_read_only_transaction(app, answer: list) -> None:
         with read_only(db.session):
             answer.append(db.session.execute(text("SELECT 1")).scalar())
         db.session.remove()
+
+
+def test_a_read_only_transaction_reads_one_snapshot(app):
+    """A pull reads the feed, then the objects it names: what another commits in between must not
+    show, or the newer version would be handed out twice (once early, once at its own seq)."""
+    with app.app_context():
+        metadata.create_all(db.engine)
+        try:
+            with db.engine.begin() as setup:
+                insert_rows(setup, sample, COLUMNS, [row("a", score=1.0)])
+            begin_read_only(db.session)
+            first = db.session.execute(select(sample.c.score)).scalar_one()
+            with db.engine.begin() as writer:
+                writer.execute(sample.update().values(score=2.0))
+            again = db.session.execute(select(sample.c.score)).scalar_one()
+            db.session.rollback()
+            after = db.session.execute(select(sample.c.score)).scalar_one()
+            assert (first, again, after) == (1.0, 1.0, 2.0)
+        finally:
+            db.session.remove()
+            metadata.drop_all(db.engine)
