@@ -81,7 +81,9 @@ def _insert_new_sqlite(conn: Connection, table: Table, columns: Sequence[str], r
     transaction a write after another's commit fails with SQLITE_BUSY_SNAPSHOT, and the unique index
     still refuses a duplicate, so nothing is ever stored twice.)"""
     at = [list(columns).index(name) for name in unique]
-    keys = {tuple(row[i] for i in at): row for row in rows}
+    keys: dict[tuple, Sequence[Any]] = {}
+    for row in rows:
+        keys.setdefault(tuple(row[i] for i in at), row)  # the first of a repeated key, as ON CONFLICT keeps
     taken = _taken_keys(conn, table, unique, list(keys))
     new = [row for key, row in keys.items() if key not in taken]
     insert_rows(conn, table, columns, new)

@@ -93,7 +93,8 @@ def test_a_column_empty_in_every_row_is_stored_as_null(conn):
 
 def test_insert_new_inserts_only_keys_not_taken_and_returns_them(conn):
     insert_rows(conn, sample, COLUMNS, [row("a"), row("b", score=1.0)])
-    returned = insert_new(conn, sample, COLUMNS, [row("b", score=2.0), row("c"), row("c"), row("b", site=2)],
+    returned = insert_new(conn, sample, COLUMNS, [row("b", score=2.0), row("c"), row("c", score=3.0),
+                                                  row("b", site=2)],
                           unique=("site", "key"), returning="key")
     assert sorted(returned) == ["b", "c"]
     rows = conn.execute(select(sample.c.site, sample.c.key, sample.c.score).order_by(sample.c.site, sample.c.key))
