@@ -110,16 +110,6 @@ def reading(session: Session) -> Iterator[None]:
     end_read_only(session)
 
 
-@contextmanager
-def read_only(session: Session) -> Iterator[None]:
-    """A read-only transaction (begin_read_only), rolled back at the end."""
-    begin_read_only(session)
-    try:
-        yield
-    finally:
-        session.rollback()
-
-
 def _scope_to_site(state: ORMExecuteState) -> None:
     """Every ORM SELECT of a SiteScoped model is limited to the session's site once one is set."""
     site_id = state.session.info.get(SITE_KEY)

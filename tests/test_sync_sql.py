@@ -22,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 
-from server.db import begin_read_only, read_only
+from server.db import begin_read_only, reading
 from server.extensions import db
 from sync.sql import insert_new, insert_rows, reserve_ids
 
@@ -133,7 +133,7 @@ def test_a_read_only_transaction_reads_while_another_holds_sqlites_write_lock(ap
 
 def _read_in_read_only_transaction(app, answer: list) -> None:
     with app.app_context():
-        with read_only(db.session):
+        with reading(db.session):
             answer.append(db.session.execute(text("SELECT 1")).scalar())
         db.session.remove()
 

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.auth import token_required
-from server.db import read_only
+from server.db import reading
 from server.extensions import db
 from server.services.errors import DomainError, Gone, TooLarge, ValidationFailed
 from sync import feed, push
@@ -143,7 +143,7 @@ def push_batch(body):
     who = g.identity
     caller = push.Caller(who.site_id, who.user_id, who.device_id, who.roles)
     batch = push.read_batch(body["records"], caller.roles)
-    with read_only(db.session):
+    with reading(db.session):
         push.precheck(db.session, caller, batch)
     try:
         answer = push.push(db.session, caller, str(body["batch_id"]), batch)

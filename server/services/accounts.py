@@ -133,7 +133,7 @@ def device_for_token(session: Session, token: str) -> Device | None:
 def touch(session: Session, device: Device) -> None:
     """Note that the device called, to a minute's precision. Written and committed on a connection of
     its own, so the caller's transaction stays read-only: a pull, and the token lookup of every call,
-    then never waits for SQLite's write lock (server.db.read_only)."""
+    then never waits for SQLite's write lock (server.db.begin_read_only)."""
     now = utcnow()
     last = device.last_seen_at
     if last is None or (now - as_utc(last)).total_seconds() > 60:
