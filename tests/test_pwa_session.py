@@ -62,13 +62,18 @@ def all_pass_check(page, base: str, code: str) -> None:
     page.wait_for_selector("#tile-scan")
 
 
-def test_revoked_token_keeps_the_outbox_and_logout_waits_for_it(app, factory, pwa_server, phone, tmp_path):
-    school = seed(app, factory)
-    page = phone.page
+def check_offline(page, pwa_server, code: str) -> None:
+    """zhang logs in, the server goes away, and he records an all-pass check: one record waits."""
     login(page, pwa_server.url, "zhang")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     pwa_server.stop()
-    all_pass_check(page, pwa_server.url, school["code"])
+    all_pass_check(page, pwa_server.url, code)
+
+
+def test_revoked_token_keeps_the_outbox_and_logout_waits_for_it(app, factory, pwa_server, phone, tmp_path):
+    school = seed(app, factory)
+    page = phone.page
+    check_offline(page, pwa_server, school["code"])
     assert page.inner_text("#pending-badge") == "1"
 
     # Logging out or clearing would lose the record: refused, with the export offered instead.
@@ -128,10 +133,7 @@ def test_revoked_token_keeps_the_outbox_and_logout_waits_for_it(app, factory, pw
 def test_another_user_cannot_log_in_over_unsent_records(app, factory, pwa_server, phone):
     school = seed(app, factory)
     page = phone.page
-    login(page, pwa_server.url, "zhang")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    pwa_server.stop()
-    all_pass_check(page, pwa_server.url, school["code"])
+    check_offline(page, pwa_server, school["code"])
     pwa_server.start()
     with app.app_context():
         for device in db.session.scalars(select(Device)):
