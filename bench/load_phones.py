@@ -12,7 +12,11 @@ as threads spread over several processes (`--client-processes`).
 
 Push latency is what each phone waited (request sent to answer read) and, from gunicorn's access log,
 what the server spent; the reference timed in the same run is one phone alone pushing the same batch
-to the same server before the others start. Afterwards the database is checked against what the phones
+to the same server before the others start. From it comes the burst floor: when n pushes arrive at
+the same moment on a machine with c cores, the k-th cannot be answered before k × (one push alone) / c,
+so the p95 of a fully simultaneous burst is at least 0.95 × n × solo / c, however the server queues
+them. Server CPU is what the gunicorn processes used during the storm (the rest of the machine ran the
+phones). Afterwards the database is checked against what the phones
 sent: every record uuid stored exactly once, every photo present. The client does not retry (an error
 counts as an error). Loopback only; every process it starts is stopped before it returns.
 """
@@ -50,7 +54,6 @@ from sync.models import Attachment, SyncRecord
 
 TARGET_P95_MS = 300
 ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s %(D)s"  # worker pid, method, path, status, microseconds
-SOLO_ROUNDS = 3
 STORM_TIMEOUT = 600  # seconds: a run that takes longer is stopped and reported, never left running
 
 
@@ -150,6 +153,21 @@ class Phone:
 
 
 # -- the server under test -------------------------------------------------------------------------
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live children (gunicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name is in parentheses and may hold spaces: split after it.
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -284,9 +302,14 @@ def run(args, workdir: Path, number: int) -> dict:
         try:
             server.wait_ready()
             solo, crowd = phones[0], phones[1:]
-            # The reference: one phone alone, three batches in a row (the first also warms a worker up).
-            solo.sync(server.base_url, None, rounds=SOLO_ROUNDS)
+            # The reference: one phone alone, batch after batch. Each worker's first push is slower (caches
+            # fill), and which worker takes a call is up to the kernel, so there are enough rounds for
+            # most of them to land on a worker that has pushed before (the median is then a warm push).
+            solo_rounds = 2 * args.workers + 1
+            solo.sync(server.base_url, None, rounds=solo_rounds)
+            cpu_before = process_tree_cpu(server.proc.pid)
             seconds, crowd = storm(server.base_url, crowd, args.client_processes, args.login_in_storm)
+            server_cpu = process_tree_cpu(server.proc.pid) - cpu_before
             phones = [solo, *crowd]
         finally:
             server.stop()
@@ -295,7 +318,7 @@ def run(args, workdir: Path, number: int) -> dict:
         result = {
             "push p50 ms": percentile(pushes, 50) * 1000, "push p95 ms": percentile(pushes, 95) * 1000,
             "push max ms": max(pushes) * 1000,
-            "server push p95 ms": percentile([s for _, s in server_pushes[SOLO_ROUNDS:]], 95) * 1000,
+            "server push p95 ms": percentile([s for _, s in server_pushes[solo_rounds:]], 95) * 1000,
             "solo push ms": statistics.median(solo.latencies("push")) * 1000,
             "storm s": seconds, "errors": sum(len(p.errors()) for p in phones),
             "_errors": [e for p in phones for e in p.errors()][:5],
@@ -303,6 +326,10 @@ def run(args, workdir: Path, number: int) -> dict:
             "_requests": Counter(k for p in phones for _, k, _, _ in p.responses),
         }
         result["p95 / solo"] = result["push p95 ms"] / result["solo push ms"]
+        solo_server = statistics.median(s for _, s in server_pushes[:solo_rounds])
+        result["burst floor p95 ms"] = 0.95 * len(crowd) * solo_server / os.cpu_count() * 1000
+        result["server CPU s"] = server_cpu
+        result["server cores used"] = server_cpu / seconds
         result.update(check_database(app, built.site_id, phones))
         for p in phones:
             for f in p.folder.glob(f"p{p.number}-*.jpg"):
@@ -314,7 +341,9 @@ def print_run(number: int, result: dict) -> None:
     print(f"run {number + 1}: p50 {result['push p50 ms']:.0f} ms, p95 {result['push p95 ms']:.0f} ms, "
           f"max {result['push max ms']:.0f} ms, solo {result['solo push ms']:.0f} ms, "
           f"{result['errors']} errors, {result['lost']} lost, {result['duplicates']} duplicates, "
-          f"{result['photos missing']} photos missing; pushes per worker pid {dict(result['_workers'])}; "
+          f"{result['photos missing']} photos missing; burst floor {result['burst floor p95 ms']:.0f} ms; "
+          f"server CPU {result['server CPU s']:.1f} s of a {result['storm s']:.1f} s storm; "
+          f"pushes per worker pid {dict(result['_workers'])}; "
           f"requests {dict(result['_requests'])}", flush=True)
     if result["errors"]:
         print(f"  first errors: {result['_errors']}")
@@ -345,7 +374,8 @@ def main() -> None:
         print_run(number, result)
     print(f"\nmedian of {len(runs)} runs (min–max), target p95 ≤ {TARGET_P95_MS} ms, no errors, losses or duplicates:")
     for key in ("push p50 ms", "push p95 ms", "push max ms", "server push p95 ms", "solo push ms", "p95 / solo",
-                "storm s", "errors", "lost", "duplicates", "photos missing", "records sent"):
+                "burst floor p95 ms", "storm s", "server CPU s", "server cores used", "errors", "lost", "duplicates",
+                "photos missing", "records sent"):
         print(f"  {key:22s} {Spread.of([r[key] for r in runs]).format('{:.0f}' if 'ms' in key else '{:.2f}')}")
 
 

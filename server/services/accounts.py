@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -123,8 +123,10 @@ def login(session: Session, username: str, password: str, device_name: str) -> L
 
 def device_for_token(session: Session, token: str) -> Device | None:
     """The live device a bearer token belongs to; revoked devices and inactive users get None."""
+    # The user comes in the same query: every call reads the user's roles, and a lazy load was a second
+    # round trip on each of them (a phone uploads a hundred photos after a round).
     device = session.scalar(select(Device).where(Device.token_hash == hash_token(token))
-                            .execution_options(all_sites=True))
+                            .options(joinedload(Device.user)).execution_options(all_sites=True))
     if device is None or device.revoked_at is not None or not device.user.active:
         return None
     return device
