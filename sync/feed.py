@@ -195,7 +195,7 @@ class PullPage:
 
 
 def current_cursor(session: Session, site_id: int) -> str:
-    last = session.scalar(select(SyncSiteCounter.last_seq).where(SyncSiteCounter.site_id == site_id))
+    last = session.connection().scalar(select(SyncSiteCounter.last_seq).where(SyncSiteCounter.site_id == site_id))
     return encode_cursor(site_id, last or 0)
 
 

@@ -137,11 +137,8 @@ def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
     """Store one batch and return the answer (`batch_id`, `results`, `cursor`)."""
     from server.models import Device  # the sync tables import core models, not the other way round
 
-    replay = _replay(session, caller, batch_id, batch.body_hash)
-    if replay is not None:
-        return replay
     if not _claim_batch(session, caller, batch_id, batch.body_hash, batch.received_at):
-        # A twin of this request committed the batch while we waited for its lock.
+        # Sent before, or by a twin of this request that committed while we waited for its lock.
         return _replay(session, caller, batch_id, batch.body_hash)
     device = session.get(Device, caller.device_id)
     ctx = ApplyContext(session, caller.site_id, device.user, device, batch.received_at)
@@ -149,8 +146,8 @@ def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
     if any(r["status"] == "accepted" for r in results):
         retry_held(session, caller.site_id)
     answer = {"batch_id": batch_id, "results": results, "cursor": feed.current_cursor(session, caller.site_id)}
-    session.execute(update(SyncBatch).where(SyncBatch.device_id == caller.device_id,
-                                            SyncBatch.batch_id == batch_id).values(answer=answer))
+    session.connection().execute(update(SyncBatch).where(SyncBatch.device_id == caller.device_id,
+                                                         SyncBatch.batch_id == batch_id).values(answer=answer))
     return answer
 
 
@@ -164,11 +161,9 @@ def batch_hash(prepared: list[Prepared]) -> str:
     return digest.hexdigest()
 
 
-def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> dict | None:
+def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> dict:
     row = session.execute(select(SyncBatch.body_hash, SyncBatch.answer).where(
-        SyncBatch.device_id == caller.device_id, SyncBatch.batch_id == batch_id)).first()
-    if row is None:
-        return None
+        SyncBatch.device_id == caller.device_id, SyncBatch.batch_id == batch_id)).one()
     if row.body_hash != body_hash:
         raise BatchMismatch(batch_id)
     return row.answer

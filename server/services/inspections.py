@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from server.models import Action, Asset, Inspection, InspectionAnswer, Room, TemplateVersion
 from server.services import actions
@@ -55,15 +55,20 @@ class _Checked:
 
 
 def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Known:
-    template_ids = {r.data["template_id"] for r in records}
+    # The versions the precheck judged with are used as they were then (a batch is judged against its
+    # checklists as they stood when it arrived); only the others are read.
+    templates = {r.prechecked.template.id: r.prechecked.template for r in records if r.prechecked is not None}
+    template_ids = {r.data["template_id"] for r in records} - set(templates)
     room_ids = {r.data["room_id"] for r in records if r.data.get("room_id") is not None}
     asset_ids = {r.data["asset_id"] for r in records if r.data.get("asset_id") is not None}
-    templates = session.scalars(select(TemplateVersion).where(
-        TemplateVersion.id.in_(template_ids), TemplateVersion.site_id == site_id))
+    if template_ids:
+        templates.update((t.id, t) for t in session.scalars(select(TemplateVersion).where(
+            TemplateVersion.id.in_(template_ids), TemplateVersion.site_id == site_id)))
     rooms = session.scalars(select(Room).where(Room.id.in_(room_ids), Room.site_id == site_id)) if room_ids else []
+    # joinedload: one query for the assets and their rooms instead of two.
     assets = session.scalars(select(Asset).where(Asset.id.in_(asset_ids), Asset.site_id == site_id)
-                             .options(selectinload(Asset.room))) if asset_ids else []
-    known = _Known({t.id: t for t in templates}, {r.id: r for r in rooms}, {a.id: a for a in assets}, {})
+                             .options(joinedload(Asset.room))) if asset_ids else []
+    known = _Known(templates, {r.id: r for r in rooms}, {a.id: a for a in assets}, {})
     known.unresolved = actions.unresolved_for_targets(session, site_id, set(known.rooms), set(known.assets))
     return known
 
@@ -118,14 +123,14 @@ def _answer_rows(evaluation: Evaluation) -> list[tuple]:
 class _Judgement:
     """A record's answers judged against its checklist version (which never changes once published)."""
 
-    template_id: int
+    template: TemplateVersion
     evaluation: Evaluation
     answers: list[tuple]
 
 
 def _judgement(template: TemplateVersion, record: IncomingRecord) -> _Judgement:
     evaluation = evaluate(template.items, template.scoring, template.max_score, record.data["answers"])
-    return _Judgement(template.id, evaluation, _answer_rows(evaluation))
+    return _Judgement(template, evaluation, _answer_rows(evaluation))
 
 
 def precheck_inspections(session: Session, site_id: int, records: list[IncomingRecord]) -> None:
@@ -148,7 +153,7 @@ def _check(ctx: ApplyContext, known: _Known, record: IncomingRecord) -> _Checked
     template = _template(known, data["template_id"])
     room, asset = _target(known, template, data)
     judgement = record.prechecked
-    if judgement is None or judgement.template_id != template.id:
+    if judgement is None or judgement.template is not template:
         judgement = _judgement(template, record)
     evaluation = judgement.evaluation
     if evaluation.errors:
