@@ -250,11 +250,13 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def storm(base_url: str, phones: list[Phone], processes: int, login_in_storm: bool) -> tuple[float, list[Phone]]:
+def storm(base_url: str, phones: list[Phone], processes: int, login_in_storm: bool,
+          server_pid: int) -> tuple[float, float, list[Phone]]:
     """Every phone syncs at once (released together from one barrier), the phones spread over
     `processes` processes: real phones share no interpreter lock, and fifty threads in one process made
-    each wait for the others to read its answer. Seconds until the last is done, and the phones as
-    they came back (with what they saw)."""
+    each wait for the others to read its answer. Seconds until the last is done, the CPU seconds the
+    server (`server_pid` and its workers) used meanwhile, and the phones as they came back (with what
+    they saw)."""
     ctx = multiprocessing.get_context("fork")
     start, results = ctx.Barrier(len(phones) + 1), ctx.Queue()
     groups = [phones[i::processes] for i in range(processes)]
@@ -263,14 +265,14 @@ def storm(base_url: str, phones: list[Phone], processes: int, login_in_storm: bo
     for worker in workers:
         worker.start()
     start.wait()
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), process_tree_cpu(server_pid)
     came_back: list[Phone] = []
     for _ in workers:
         came_back += results.get(timeout=STORM_TIMEOUT)
-    seconds = time.perf_counter() - began
+    seconds, server_cpu = time.perf_counter() - began, process_tree_cpu(server_pid) - cpu_before
     for worker in workers:
         worker.join()
-    return seconds, sorted(came_back, key=lambda p: p.number)
+    return seconds, server_cpu, sorted(came_back, key=lambda p: p.number)
 
 
 def _phone_group(base_url: str, phones: list[Phone], start, results, login_in_storm: bool) -> None:
@@ -307,9 +309,8 @@ def run(args, workdir: Path, number: int) -> dict:
             # most of them to land on a worker that has pushed before (the median is then a warm push).
             solo_rounds = 2 * args.workers + 1
             solo.sync(server.base_url, None, rounds=solo_rounds)
-            cpu_before = process_tree_cpu(server.proc.pid)
-            seconds, crowd = storm(server.base_url, crowd, args.client_processes, args.login_in_storm)
-            server_cpu = process_tree_cpu(server.proc.pid) - cpu_before
+            seconds, server_cpu, crowd = storm(server.base_url, crowd, args.client_processes, args.login_in_storm,
+                                               server.proc.pid)
             phones = [solo, *crowd]
         finally:
             server.stop()

@@ -12,4 +12,5 @@ def register_core_types() -> None:
         ("room", Room, schemas.RoomSchema()),
         ("asset", Asset, schemas.AssetSchema()),
     ):
-        register_pull_type(name, model, schema.dump)
+        # Each dumps its own row only.
+        register_pull_type(name, model, schema.dump, same_per_version=True)

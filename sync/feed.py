@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from sqlalchemy import Row, delete, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from server.models.base import Syncable
-from sync.models import SyncChange, SyncSiteCounter
+from sync.models import SyncChange, SyncSiteCounter, new_epoch
 from sync.sql import dialect_insert
 
 _LOCKED_SITES = "sync_locked_sites"
@@ -46,13 +48,64 @@ class PullType:
     # Loader options (e.g. selectinload) for the relationships `dump` reads: without them a page of
     # 500 objects lazy-loads one row per object.
     options: tuple = ()
+    # True when `dump` and the model's `visible_to` read only the object's own row (and what never
+    # changes once set), not the viewer: one version then always looks the same to every phone, and is
+    # kept for the next one (see DumpCache).
+    same_per_version: bool = False
 
 
 _pull_types: dict[str, PullType] = {}
 
 
-def register_pull_type(name: str, model: type, dump: Callable[[Any], dict], options: tuple = ()) -> None:
-    _pull_types[name] = PullType(name, model, dump, tuple(options))
+def register_pull_type(name: str, model: type, dump: Callable[[Any], dict], options: tuple = (),
+                       same_per_version: bool = False) -> None:
+    _pull_types[name] = PullType(name, model, dump, tuple(options), same_per_version)
+
+
+class DumpCache:
+    """What recent versions of objects look like to phones (their `data`, and whether phones hold them),
+    least recently used dropped first. Every phone of a school pulls the same rooms, assets and
+    checklists; loading and dumping them was nearly all of a first pull, done again for each phone.
+    Kept only for types that are `same_per_version`, keyed by type, id and version: every change bumps
+    the version, so nothing is served stale, and a hit needs no object at all (the feed row carries the
+    version). The key starts with the site counter's epoch, drawn at random when the row is made: a
+    database emptied or made anew under a running server (tests do it between tests) starts over at
+    id 1, version 1, in another epoch. (A backup restored under running servers does not: restart
+    them.) The dicts are shared between answers and must not be changed. Per process; a lock, since the
+    dev server runs threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple[int, str, str, int], tuple[dict, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str, str, int]) -> tuple[dict, bool] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, str, str, int], data: dict, visible: bool) -> None:
+        with self._lock:
+            self._items[key] = (data, visible)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class _AnyViewer:
+    """The viewer a `same_per_version` type is shown to: every phone at once. Its visibility is kept and
+    reused for all, so a visible_to that reads the viewer fails here, loudly, rather than showing one
+    phone's answer to the others."""
+
+    def __getattr__(self, name: str):
+        raise TypeError(f"visible_to reads the viewer ({name}): such a type cannot be same_per_version")
+
+
+ANY_VIEWER = _AnyViewer()
+
+# Room for a large school's rooms, assets, labels and checklists (about 1 KB each).
+dumps = DumpCache(size=20_000)
 
 
 # -- recording changes -------------------------------------------------------------------------
@@ -76,7 +129,8 @@ def _lock_counters(session: Session, site_ids: set[int]) -> None:
     locked = session.info.setdefault(_LOCKED_SITES, set())
     for site_id in sorted(site_ids - locked):
         conn = session.connection()
-        stmt = dialect_insert(conn, SyncSiteCounter).values(site_id=site_id, last_seq=0, forgotten_seq=0)
+        stmt = dialect_insert(conn, SyncSiteCounter).values(site_id=site_id, last_seq=0, forgotten_seq=0,
+                                                            epoch=new_epoch())
         conn.execute(stmt.on_conflict_do_update(
             index_elements=["site_id"], set_={"last_seq": SyncSiteCounter.last_seq}))
         locked.add(site_id)
@@ -202,28 +256,60 @@ def current_cursor(session: Session, site_id: int) -> str:
 def pull(session: Session, site_id: int, viewer, cursor: str | None, limit: int) -> PullPage:
     """One page of changes after `cursor` that `viewer` may see; hidden objects come as deletions."""
     after = decode_cursor(cursor, site_id) if cursor else 0
-    forgotten = session.scalar(
-        select(SyncSiteCounter.forgotten_seq).where(SyncSiteCounter.site_id == site_id)) or 0
-    if cursor and after < forgotten:
+    counter = session.execute(select(SyncSiteCounter.forgotten_seq, SyncSiteCounter.epoch)
+                              .where(SyncSiteCounter.site_id == site_id)).first()
+    if counter is None:  # nothing has changed in this school yet
+        return PullPage(cursor=encode_cursor(site_id, after), has_more=False)
+    if cursor and after < counter.forgotten_seq:
         raise CursorExpired()
-    # Plain rows, not ORM objects: a first pull reads thousands and only needs these four columns.
+    # Plain rows, not ORM objects: a first pull reads thousands and only needs these columns.
     rows = session.execute(
-        select(SyncChange.seq, SyncChange.object_type, SyncChange.object_id, SyncChange.deleted)
+        select(SyncChange.seq, SyncChange.object_type, SyncChange.object_id, SyncChange.version,
+               SyncChange.deleted)
         .where(SyncChange.site_id == site_id, SyncChange.seq > after)
         .order_by(SyncChange.seq).limit(limit + 1)).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     page = PullPage(cursor=encode_cursor(site_id, rows[-1].seq if rows else after), has_more=has_more)
-    objects = _load_objects(session, rows)
-    for row in rows:
-        obj = objects.get((row.object_type, row.object_id))
-        if row.deleted or obj is None or obj.site_id != site_id or not obj.visible_to(viewer):
-            if cursor:  # a first pull has nothing to delete
-                page.deleted.append({"type": row.object_type, "id": row.object_id})
-            continue
-        page.changes.append({"type": row.object_type, "id": row.object_id, "version": obj.version,
-                             "data": _pull_types[row.object_type].dump(obj)})
+    for row, (data, visible) in zip(rows, _views(session, site_id, counter.epoch, viewer, rows), strict=True):
+        if visible:
+            page.changes.append({"type": row.object_type, "id": row.object_id, "version": row.version, "data": data})
+        elif cursor:  # a first pull has nothing to delete
+            page.deleted.append({"type": row.object_type, "id": row.object_id})
     return page
+
+
+def _views(session: Session, site_id: int, epoch: int, viewer, rows: list[Row]) -> list[tuple[dict | None, bool]]:
+    """For each feed row, the object's `data` and whether `viewer` may hold it: from DumpCache where it
+    can, else from the object, loaded with the others that missed."""
+    views: list[tuple[dict | None, bool] | None] = [
+        dumps.get(_cache_key(epoch, row)) if _same_per_version(row) else None for row in rows]
+    objects = _load_objects(session, [row for row, view in zip(rows, views, strict=True) if view is None])
+    for i, row in enumerate(rows):
+        if views[i] is None:
+            views[i] = _view(site_id, epoch, viewer, row, objects.get((row.object_type, row.object_id)))
+    return views
+
+
+def _view(site_id: int, epoch: int, viewer, row: Row, obj: Any) -> tuple[dict | None, bool]:
+    if row.deleted or obj is None or obj.site_id != site_id:
+        return None, False
+    pull_type = _pull_types[row.object_type]
+    view = (pull_type.dump(obj), obj.visible_to(ANY_VIEWER if pull_type.same_per_version else viewer))
+    # The feed row is read in the same snapshot as the object, so their versions agree; checked anyway,
+    # because a wrong key would serve one version's data under another's number for good.
+    if pull_type.same_per_version and obj.version == row.version:
+        dumps.put(_cache_key(epoch, row), *view)
+    return view
+
+
+def _same_per_version(row: Row) -> bool:
+    pull_type = _pull_types.get(row.object_type)
+    return not row.deleted and pull_type is not None and pull_type.same_per_version
+
+
+def _cache_key(epoch: int, row: Row) -> tuple[int, str, str, int]:
+    return epoch, row.object_type, row.object_id, row.version
 
 
 def _load_objects(session: Session, rows: list[Row]) -> dict[tuple[str, str], Any]:

@@ -2,6 +2,7 @@
 the uuid ledger of pushed records, replayable batches, quarantine, conflicts and photos."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, SiteScoped, utcnow
 from server.models.core import Device, User
+
+
+def new_epoch() -> int:
+    return secrets.randbits(62)
 
 
 class SyncSiteCounter(Base):
@@ -22,6 +27,9 @@ class SyncSiteCounter(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Cursors at or below this were pruned (tombstones forgotten) and must restart from scratch.
     forgotten_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Random, drawn when the row is made: a database emptied or made anew under a running server starts
+    # another epoch, so what the server cached of the old one's objects is never served (sync.feed).
+    epoch: Mapped[int] = mapped_column(BigInteger, default=new_epoch, server_default="0")
 
 
 class SyncChange(Base):

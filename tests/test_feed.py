@@ -1,8 +1,11 @@
 """The pull feed over the catalogue: cursors, pages, tombstones, moves between schools."""
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import delete
+
 from server.extensions import db
-from server.models import Room
+from server.models import Base, Building, Room, Site
 from sync import feed
 
 
@@ -66,3 +69,52 @@ def test_room_moved_to_another_school_is_deleted_from_the_old_phones(app, factor
     changes, deleted, _ = _pull_all(a, cursor)
     assert changes == [] and deleted == [{"type": "room", "id": str(room["id"])}]
     assert [c["data"]["name"] for c in _pull_all(b)[0]] == ["移交"]
+
+
+def test_a_phone_installed_later_gets_each_object_as_it_is_now(admin_api):
+    # The second first pull is served from what the first one dumped (sync.feed.DumpCache), except
+    # what changed in between.
+    rooms = [admin_api.post("/api/v1/rooms", json={"name": f"R{i}", "kind": "dorm"}).get_json() for i in range(3)]
+    first, _, _ = _pull_all(admin_api)
+    admin_api.patch(f"/api/v1/rooms/{rooms[1]['id']}", json={"version": 1, "name": "R1 改"})
+    later, _, _ = _pull_all(admin_api)
+    assert [(c["version"], c["data"]["name"]) for c in later] == [(1, "R0"), (1, "R2"), (2, "R1 改")]
+    assert later[0] == first[0]
+
+
+def _school_with_one_room(name: str) -> None:
+    db.session.add(Site(id=7, code="s7", name="学校"))
+    db.session.commit()
+    db.session.add(Building(id=7, site_id=7, name="1号楼", kind="dorm", floors=1))
+    db.session.add(Room(id=7, site_id=7, building_id=7, name=name, kind="dorm", floor=1))
+    db.session.commit()
+
+
+def _room_names(site_id: int) -> list[str]:
+    page = feed.pull(db.session, site_id, None, None, 500)
+    return [c["data"]["name"] for c in page.changes if c["type"] == "room"]
+
+
+def test_a_database_emptied_under_a_running_server_does_not_get_the_old_ones_objects(app):
+    with app.app_context():
+        _school_with_one_room("旧楼 101")
+        assert _room_names(7) == ["旧楼 101"]
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.commit()
+        _school_with_one_room("新楼 101")  # the same ids and versions, other data
+        assert _room_names(7) == ["新楼 101"]
+
+
+
+def test_a_type_kept_per_version_may_not_look_at_the_viewer():
+    # Kept versions are shown to every phone alike (sync.feed.DumpCache); a fixer's own fixes or an
+    # auditor's stocktakes depend on who pulls, and such a type fails loudly if marked so.
+    class Mine:
+        assignee_id = 3
+
+        def visible_to(self, viewer):
+            return self.assignee_id == viewer.id
+
+    with pytest.raises(TypeError, match="reads the viewer"):
+        Mine().visible_to(feed.ANY_VIEWER)

@@ -190,4 +190,5 @@ def resolve(code: str):
 
 
 def register_label_type() -> None:
-    register_pull_type("label", Label, LabelSchema().dump)
+    # replaced_by names the new label's code, which never changes; setting it bumps this label's version.
+    register_pull_type("label", Label, LabelSchema().dump, same_per_version=True)

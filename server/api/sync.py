@@ -48,12 +48,17 @@ class PullPageSchema(Schema):
 def pull(args):
     """Changes after the cursor that this device's user may see, in commit order."""
     try:
-        return feed.pull(db.session, g.user.site_id, g.user, args.get("cursor"), args["limit"])
+        page = feed.pull(db.session, g.user.site_id, g.user, args.get("cursor"), args["limit"])
     except feed.CursorError as exc:
         raise DomainError(str(exc), code="bad_cursor") from exc
     except feed.CursorExpired as exc:
         raise Gone("this cursor is too old; pull again from scratch and keep your outbox",
                    code="reset_required") from exc
+    # Already plain JSON; PullPageSchema documents it, and dumping a page of 500 objects through it
+    # again cost a third of a first pull.
+    # (Not dataclasses.asdict: it deep-copies every object's data.)
+    return jsonify({"cursor": page.cursor, "has_more": page.has_more, "changes": page.changes,
+                    "deleted": page.deleted})
 
 
 def body_limit(config_key: str):

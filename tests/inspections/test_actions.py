@@ -137,3 +137,16 @@ def test_overdue_fixes_stand_out(app, school):
     overdue = _actions(school.admin, overdue="true")
     assert {a["item_key"] for a in overdue} == {"rodent_signs", "door_gaps"}
     assert all(a["overdue"] for a in overdue)
+
+
+def test_a_fix_on_the_phone_names_its_room_as_it_is_called_now(app, school):
+    # Pulled objects are kept per version for the next phone (sync.feed.DumpCache); a fix names its
+    # room, and renaming the room leaves the fix's version as it was, so fixes must not be kept.
+    _four_preventions_with_two_failures(app, school, datetime.now(UTC))
+    before, _, _ = _pull_all(school.fixer)
+    assert {c["data"]["room_name"] for c in before if c["type"] == "action"} == {"主食库"}
+    room = school.admin.get(f"/api/v1/rooms/{school.zones[0]}").get_json()
+    resp = school.admin.patch(f"/api/v1/rooms/{room['id']}", json={"version": room["version"], "name": "主食库(新)"})
+    assert resp.status_code == 200
+    after, _, _ = _pull_all(school.fixer)  # a phone installed now
+    assert {c["data"]["room_name"] for c in after if c["type"] == "action"} == {"主食库(新)"}
