@@ -5,11 +5,13 @@ accepted as every phone browser does.
     .venv/bin/python bench/first_pull.py [--rooms 1000] [--assets 5000] [--fixes 500] [--limit 500]
                                          [--runs 3] [--database-url postgresql+psycopg://…]
 
-Server time is the WSGI app's time for every page (routing, token, feed query, dump, JSON, gzip) with
-no network in between; server CPU is this process's CPU time for the same (on SQLite that is all the
-work but for a few percent of the bench's own JSON parsing, and it does not grow when other programs
-crowd the machine); wire bytes are the gzip bodies. The floor it is compared to, timed in the same run:
-one plain SELECT of each pulled table, and JSON-encoding and gzipping the very pages the server sent.
+Each run pulls twice: the first phone, with nothing kept from earlier pulls (sync.feed.dumps cleared),
+and the next phone, which gets the objects the first one's pull kept. Server time is the WSGI app's
+time for every page (routing, token, feed query, dump, JSON, gzip) with no network in between; server
+CPU is this process's CPU time for the same (on SQLite that is all the work but for a few percent of
+the bench's own JSON parsing, and it does not grow when other programs crowd the machine); wire bytes
+are the gzip bodies. The floor it is compared to, timed in the same run: one plain SELECT of each
+pulled table, and JSON-encoding and gzipping the very pages the server sent.
 Prints median (min–max) of the runs; asserts nothing.
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bench import school
 from bench.common import Spread, database, database_name, machine, migrated_app, timed
 from server.extensions import db
 from server.models import Action, Asset, Building, Room, TemplateVersion
+from sync import feed
 from sync.models import SyncChange
 
 TARGETS = {"server time": 1.0, "wire MB (gzip)": 1.5}
@@ -85,9 +88,13 @@ def run(args, workdir: Path) -> list[dict]:
             token = login(client, bench_school.fixer)
             runs = []
             for _ in range(args.runs):
+                feed.dumps.clear()
                 result = pull_everything(client, token, args.limit)
                 result["floor"] = floor(result["_pages"])
                 result["server time / floor"] = result["server time"] / result["floor"]
+                later = pull_everything(client, token, args.limit)
+                result["next phone: server time"] = later["server time"]
+                result["next phone: server CPU"] = later["server CPU"]
                 runs.append(result)
             db.session.remove()
             db.engine.dispose()
@@ -110,9 +117,10 @@ def main() -> None:
     print(f"{sum(kinds.values())} objects in {len(runs[0]['_pages'])} pages of {args.limit}: "
           + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
     print(f"median of {len(runs)} runs (min–max):")
-    for key in ("server time", "server CPU", "wire MB (gzip)", "JSON MB", "floor", "server time / floor"):
+    for key in ("server time", "server CPU", "wire MB (gzip)", "JSON MB", "floor", "server time / floor",
+                "next phone: server time", "next phone: server CPU"):
         target = f"   target ≤ {TARGETS[key]}" if key in TARGETS else ""
-        unit = " s" if key in ("server time", "server CPU", "floor") else ""
+        unit = " s" if key.endswith(("time", "CPU", "floor")) else ""
         print(f"  {key:22s} {Spread.of([r[key] for r in runs]).format('{:.2f}', unit)}{target}")
 
 

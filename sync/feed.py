@@ -86,6 +86,10 @@ class DumpCache:
                 self._items.move_to_end(key)
             return found
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, key: tuple[int, str, str, int], data: dict, visible: bool) -> None:
         with self._lock:
             self._items[key] = (data, visible)
