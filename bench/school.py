@@ -16,6 +16,7 @@ from server.db import scope_session
 from server.models import Asset, Building, Device, Room, Site, TemplateVersion, User
 from server.services import accounts, templates
 from sync import push
+from sync.ids import uuid7
 from tests.inspections.conftest import passing_answers
 
 PASSWORD = "bench-password-1"  # noqa: S105 - benchmark users on a throw-away database
@@ -72,8 +73,8 @@ def _user(session: Session, site: Site, username: str, roles: list[str], hash_me
 
 
 def record(data: dict) -> dict:
-    """A record as a phone queues it."""
-    return {"uuid": str(uuid.uuid4()), "type": "inspection", "recorded_at": datetime.now(UTC).isoformat(),
+    """A record as a phone queues it (its uuid time-ordered, as the phone app makes them)."""
+    return {"uuid": uuid7(), "type": "inspection", "recorded_at": datetime.now(UTC).isoformat(),
             "base_version": None, "data": data}
 
 

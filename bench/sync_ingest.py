@@ -37,6 +37,7 @@ from bench import school
 from bench.common import ROOT, Spread, database, database_name, machine, migrated_app
 from server.extensions import db
 from server.models import Room, TemplateVersion
+from sync.ids import uuid7
 
 BATCH = 500
 TARGETS = {"SQLite": 8000, "PostgreSQL": 6000}
@@ -104,7 +105,7 @@ def make_batches(template: dict, dorms: list[int], batches: int, type_: str) -> 
 
 
 def encode(records: list[dict]) -> bytes:
-    return json.dumps({"batch_id": str(uuid.uuid4()), "records": records}, ensure_ascii=False).encode()
+    return json.dumps({"batch_id": uuid7(), "records": records}, ensure_ascii=False).encode()
 
 
 def post_all(base: str, token: str, bodies: list[bytes], clients: int, expect: str) -> float:
@@ -163,8 +164,8 @@ def raw_sqlite_schema(database: Path, records: int, workdir: Path) -> float:
     for start in range(0, records, BATCH):
         ids = range(next_id + start, next_id + min(start + BATCH, records))
         batches.append({
-            "sync_record": [_copy_of(tables["sync_record"], 0, uuid=str(uuid.uuid4())) for _ in ids],
-            "inspection": [_copy_of(tables["inspection"], 0, id=i, uuid=str(uuid.uuid4())) for i in ids],
+            "sync_record": [_copy_of(tables["sync_record"], 0, uuid=uuid7()) for _ in ids],
+            "inspection": [_copy_of(tables["inspection"], 0, id=i, uuid=uuid7()) for i in ids],
             "inspection_answer": [_copy_of(tables["inspection_answer"], n, inspection_id=i)
                                   for i in ids for n in range(len(tables["inspection_answer"][1]))]})
     start = time.perf_counter()

@@ -19,7 +19,6 @@ import random
 import sqlite3
 import sys
 import time
-import uuid as uuid_lib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+
+from sync.ids import uuid7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS record (
@@ -93,7 +94,7 @@ class Outbox:
         hashes = [self.add_photo(Path(p)) for p in photos]
         if hashes:
             data = {**data, "photos": [*data.get("photos", []), *hashes]}
-        record = {"uuid": uuid or str(uuid_lib.uuid4()), "type": type_, "recorded_at": recorded_at or _now(),
+        record = {"uuid": uuid or uuid7(), "type": type_, "recorded_at": recorded_at or _now(),
                   "base_version": base_version, "data": data}
         with self._tx() as db:
             db.execute("INSERT INTO record (uuid, body) VALUES (?, ?)",
@@ -118,7 +119,7 @@ class Outbox:
                     "SELECT seq FROM record WHERE status = 'queued' ORDER BY seq LIMIT ?", (size,))]
                 if not seqs:
                     return None
-                row = (str(uuid_lib.uuid4()),)
+                row = (uuid7(),)
                 db.executemany("UPDATE record SET batch_id = ? WHERE seq = ?", [(row[0], s) for s in seqs])
             bodies = db.execute("SELECT body FROM record WHERE batch_id = ? ORDER BY seq", row).fetchall()
         return row[0], [json.loads(b[0]) for b in bodies]

@@ -96,7 +96,7 @@ async function pushAll(session) {
     if (!items.length) return;
     let answer;
     try {
-      answer = await api.push(session.device_id, outbox.uuid4(), items.map(outbox.toWire));
+      answer = await api.push(session.device_id, outbox.uuid7(), items.map(outbox.toWire));
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 413 && items.length > 1) {
         // The server says how many it takes (max_records); else a body too big: halve what was sent.

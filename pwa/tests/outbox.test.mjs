@@ -23,7 +23,17 @@ test('records come out oldest first with their uuid and device time', async () =
   const wire = outbox.toWire(due[0]);
   assert.deepEqual(Object.keys(wire).sort(), ['base_version', 'data', 'recorded_at', 'type', 'uuid']);
   assert.match(wire.recorded_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
-  assert.match(wire.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.match(wire.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test('record ids are version 7: the time they were made first, so later ids sort after earlier ones', () => {
+  const made = Date.UTC(2026, 10, 26, 8, 30);
+  const id = outbox.uuid7(made);
+  assert.equal(parseInt(id.replace(/-/g, '').slice(0, 12), 16), made);
+  const later = [1, 2, 1000, 86_400_000].map((ms) => outbox.uuid7(made + ms));
+  assert.deepEqual([...later].sort(), later);
+  assert.ok(later.every((u) => u > id));
+  assert.notEqual(outbox.uuid7(made), outbox.uuid7(made));
 });
 
 test('only accepted and duplicate remove an item; rejected and conflict stay, final', async () => {
