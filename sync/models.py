@@ -165,10 +165,12 @@ class Attachment(SiteScoped, Base):
 
 
 class AttachmentLink(SiteScoped, Base):
-    """A photo hash a pushed record names; missing photos are links without an Attachment."""
+    """A photo hash a pushed record names; missing photos are links without an Attachment. Keyed by
+    record first: a batch's links then go in side by side (record uuids are time-ordered, sync.ids), and
+    "which photos does this record still miss" reads one range."""
 
     __tablename__ = "attachment_link"
-    __table_args__ = (UniqueConstraint("site_id", "sha256", "record_uuid"),)
+    __table_args__ = (UniqueConstraint("site_id", "record_uuid", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))
