@@ -1,7 +1,6 @@
 """Who is calling: bearer device tokens for the API, scoped to the caller's site and roles."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request
@@ -10,6 +9,7 @@ from server.db import begin_read_only, end_read_only, scope_session
 from server.extensions import db
 from server.models import Device, User
 from server.services import accounts
+from server.services.accounts import Identity
 from server.services.errors import Forbidden, Unauthorized
 
 
@@ -26,28 +26,17 @@ def _bearer_token() -> str:
 READING_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who is calling, as plain values: still valid after the token lookup's transaction has ended."""
-
-    site_id: int
-    user_id: int
-    device_id: int
-    roles: frozenset[str]
-
-
-def authenticate() -> Device:
+def authenticate() -> Identity:
     """Look the token up in a read-only transaction (server.db): on SQLite it waits for no writer."""
     if not db.session().in_transaction():
         begin_read_only(db.session)
-    device = accounts.device_for_token(db.session, _bearer_token())
-    if device is None:
+    identity = accounts.identity_for_token(db.session, _bearer_token())
+    if identity is None:
         raise Unauthorized("this token is not valid; log in again", code="token_invalid")
-    accounts.touch(db.session, device)
-    g.device, g.user = device, device.user
-    g.identity = Identity(device.site_id, device.user_id, device.id, frozenset(device.user.roles))
-    scope_session(db.session, device.site_id)
-    return device
+    accounts.touch(db.session, identity)
+    g.identity = identity
+    scope_session(db.session, identity.site_id)
+    return identity
 
 
 def token_required(*roles: str):
@@ -59,8 +48,8 @@ def token_required(*roles: str):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            device = authenticate()
-            if roles and not device.user.has_role(*roles):
+            identity = authenticate()
+            if roles and not identity.roles.intersection(roles):
                 raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
             if request.method not in READING_METHODS:
                 end_read_only(db.session)
@@ -72,7 +61,15 @@ def token_required(*roles: str):
 
 
 def current_user() -> User:
+    """The caller as a User, loaded on first use (most calls, photo uploads among them, need only
+    g.identity)."""
+    if "user" not in g:
+        g.user = db.session.get(User, g.identity.user_id)
     return g.user
+
+
+def current_device() -> Device:
+    return db.session.get(Device, g.identity.device_id)
 
 
 def current_site_id() -> int:

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from server.models.base import as_utc, utcnow
 from sync import feed
@@ -140,7 +140,7 @@ def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
     if not _claim_batch(session, caller, batch_id, batch.body_hash, batch.received_at):
         # Sent before, or by a twin of this request that committed while we waited for its lock.
         return _replay(session, caller, batch_id, batch.body_hash)
-    device = session.get(Device, caller.device_id)
+    device = session.get(Device, caller.device_id, options=[joinedload(Device.user)])
     ctx = ApplyContext(session, caller.site_id, device.user, device, batch.received_at)
     results = _store(session, ctx, batch.records)
     if any(r["status"] == "accepted" for r in results):

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from server.api.sync import body_limit
-from server.auth import token_required
+from server.auth import current_site_id, token_required
 from server.extensions import db
 from server.photo_store import store
 from server.services.errors import NotFound, TooLarge, UnsupportedMediaType, ValidationFailed
@@ -37,7 +37,7 @@ class UploadedSchema(Schema):
 @blp.response(200, MissingSchema)
 def missing():
     """Photos named by records but not received yet: upload these."""
-    return {"missing": attachments.missing(db.session, g.user.site_id)}
+    return {"missing": attachments.missing(db.session, current_site_id())}
 
 
 @blp.route("/<string(length=64):sha256>", methods=["PUT"])

@@ -1,11 +1,10 @@
 """Login and logout of devices (contract: Auth)."""
 from __future__ import annotations
 
-from flask import g
 from flask_smorest import Blueprint
 
 from server.api.schemas import LoginResultSchema, LoginSchema, LoginUserSchema
-from server.auth import token_required
+from server.auth import current_device, current_user, token_required
 from server.extensions import db
 from server.services import accounts
 
@@ -27,7 +26,7 @@ def login(data):
 @blp.response(204)
 def logout():
     """Revoke the calling device's token."""
-    accounts.revoke(g.device)
+    accounts.revoke(current_device())
     db.session.commit()
 
 
@@ -36,4 +35,4 @@ def logout():
 @blp.response(200, LoginUserSchema)
 def me():
     """The user behind the token."""
-    return g.user
+    return current_user()

@@ -7,7 +7,7 @@ from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.auth import token_required
+from server.auth import current_site_id, current_user, token_required
 from server.db import reading
 from server.extensions import db
 from server.services.errors import DomainError, Gone, TooLarge, ValidationFailed
@@ -48,7 +48,7 @@ class PullPageSchema(Schema):
 def pull(args):
     """Changes after the cursor that this device's user may see, in commit order."""
     try:
-        page = feed.pull(db.session, g.user.site_id, g.user, args.get("cursor"), args["limit"])
+        page = feed.pull(db.session, current_site_id(), current_user(), args.get("cursor"), args["limit"])
     except feed.CursorError as exc:
         raise DomainError(str(exc), code="bad_cursor") from exc
     except feed.CursorExpired as exc:
