@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sync.models import Attachment, AttachmentLink
 from sync.records import SHA256_HEX
-from sync.sql import dialect_insert
+from sync.sql import insert_if_new
 
 # Magic bytes of the image types phones may upload; the declared type must match them.
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -130,10 +130,8 @@ def receive(session: Session, store: AttachmentStore, site_id: int, sha256: str,
             raise NotThatImage(content_type)
 
     blob = store.put(sha256, chunks, max_bytes, same_type)
-    conn = session.connection()
-    stmt = dialect_insert(conn, Attachment).values(site_id=site_id, sha256=sha256, content_type=content_type,
-                                                   size=blob.size)
-    return conn.execute(stmt.on_conflict_do_nothing().returning(Attachment.id)).first() is not None
+    row = {"site_id": site_id, "sha256": sha256, "content_type": content_type, "size": blob.size}
+    return insert_if_new(session.connection(), Attachment.__table__, row, returning="id").first() is not None
 
 
 def find(session: Session, sha256: str) -> Attachment | None:

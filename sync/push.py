@@ -33,7 +33,7 @@ from sync import feed
 from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry, RunFailed
 from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
-from sync.sql import dialect_insert, insert_new
+from sync.sql import dialect_insert, insert_if_new, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +170,9 @@ def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> 
 
 
 def _claim_batch(session: Session, caller: Caller, batch_id: str, body_hash: str, received_at: datetime) -> bool:
-    conn = session.connection()
-    stmt = dialect_insert(conn, SyncBatch).values(
-        site_id=caller.site_id, device_id=caller.device_id, batch_id=batch_id, body_hash=body_hash,
-        received_at=received_at)
-    return conn.execute(stmt.on_conflict_do_nothing().returning(SyncBatch.id)).first() is not None
+    row = {"site_id": caller.site_id, "device_id": caller.device_id, "batch_id": batch_id, "body_hash": body_hash,
+           "received_at": received_at}
+    return insert_if_new(session.connection(), SyncBatch.__table__, row, returning="id").first() is not None
 
 
 # -- the ledger ---------------------------------------------------------------------------------

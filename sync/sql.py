@@ -1,6 +1,7 @@
 """SQL the two engines spell differently, and bulk writes at the driver's speed."""
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
@@ -17,6 +18,22 @@ def dialect_insert(conn, model):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+@functools.cache
+def _insert_if_new(dialect: str, table: Table, returning: str | None):
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).on_conflict_do_nothing()
+    return stmt.returning(table.c[returning]) if returning else stmt
+
+
+def insert_if_new(conn: Connection, table: Table, values: dict[str, Any], returning: str | None = None):
+    """INSERT … ON CONFLICT DO NOTHING of one row given as a dict, optionally RETURNING one column (a
+    row back means it was new). The statement is built once per table: on the calls made for every
+    photo and every batch, building it and its cache key from the values cost more than running it."""
+    return conn.execute(_insert_if_new(conn.dialect.name, table, returning), values)
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
