@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from server.models import Action, Asset, Inspection, InspectionAnswer, Room, TemplateVersion
 from server.services import actions
@@ -28,13 +28,30 @@ def trusted_time(recorded_at: datetime, received_at: datetime) -> tuple[datetime
     return received, True
 
 
+@dataclass(frozen=True)
+class _RoomFacts:
+    """What storing an inspection needs of its room, read as plain values (ORM objects for the fifty
+    rooms of a batch cost more than the query)."""
+
+    id: int
+    kind: str
+    responsible_user_id: int | None
+
+
+@dataclass(frozen=True)
+class _AssetFacts:
+    id: int
+    category: str
+    room: _RoomFacts | None
+
+
 @dataclass
 class _Known:
     """What a run of inspections needs from the database, loaded with one query each (not per record)."""
 
     templates: dict[int, TemplateVersion]
-    rooms: dict[int, Room]
-    assets: dict[int, Asset]
+    rooms: dict[int, _RoomFacts]
+    assets: dict[int, _AssetFacts]
     # Actions still following something, by (room_id, asset_id), oldest first; new ones are appended.
     unresolved: dict[tuple[int | None, int | None], list[Action]]
 
@@ -46,12 +63,27 @@ class _Checked:
     row: dict
     answers: list[tuple]
     template: TemplateVersion
-    room: Room | None
+    room: _RoomFacts | None
     evaluation: Evaluation
 
     @property
     def target(self) -> tuple[int | None, int | None]:
         return self.row["room_id"], self.row["asset_id"]
+
+
+def _facts_queries():
+    room, asset = Room.__table__, Asset.__table__
+    rooms = select(room.c.id, room.c.kind, room.c.responsible_user_id).where(
+        room.c.site_id == bindparam("site_id"), room.c.id.in_(bindparam("ids", expanding=True)))
+    # An asset's room comes in the same query (its kind and whom its fixes go to).
+    assets = (select(asset.c.id, asset.c.category, room.c.id.label("room_id"), room.c.kind,
+                     room.c.responsible_user_id)
+              .join_from(asset, room, asset.c.room_id == room.c.id, isouter=True)
+              .where(asset.c.site_id == bindparam("site_id"), asset.c.id.in_(bindparam("ids", expanding=True))))
+    return rooms, assets
+
+
+_ROOMS, _ASSETS = _facts_queries()
 
 
 def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Known:
@@ -64,11 +96,12 @@ def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Kno
     if template_ids:
         templates.update((t.id, t) for t in session.scalars(select(TemplateVersion).where(
             TemplateVersion.id.in_(template_ids), TemplateVersion.site_id == site_id)))
-    rooms = session.scalars(select(Room).where(Room.id.in_(room_ids), Room.site_id == site_id)) if room_ids else []
-    # joinedload: one query for the assets and their rooms instead of two.
-    assets = session.scalars(select(Asset).where(Asset.id.in_(asset_ids), Asset.site_id == site_id)
-                             .options(joinedload(Asset.room))) if asset_ids else []
-    known = _Known(templates, {r.id: r for r in rooms}, {a.id: a for a in assets}, {})
+    conn = session.connection()
+    rooms = conn.execute(_ROOMS, {"site_id": site_id, "ids": list(room_ids)}) if room_ids else []
+    assets = conn.execute(_ASSETS, {"site_id": site_id, "ids": list(asset_ids)}) if asset_ids else []
+    known = _Known(templates, {r.id: _RoomFacts(*r) for r in rooms},
+                   {a.id: _AssetFacts(a.id, a.category, _RoomFacts(*a[2:]) if a.room_id is not None else None)
+                    for a in assets}, {})
     known.unresolved = actions.unresolved_for_targets(session, site_id, set(known.rooms), set(known.assets))
     return known
 
@@ -80,7 +113,7 @@ def _template(known: _Known, template_id: int) -> TemplateVersion:
     return template
 
 
-def _target(known: _Known, template: TemplateVersion, data: dict) -> tuple[Room | None, Asset | None]:
+def _target(known: _Known, template: TemplateVersion, data: dict) -> tuple[_RoomFacts | None, _AssetFacts | None]:
     room_id, asset_id = data.get("room_id"), data.get("asset_id")
     if (room_id is None) == (asset_id is None):
         raise RecordRejected({"room_id": ["name exactly one of room_id and asset_id"]})
