@@ -58,7 +58,7 @@ def _take_phone(session: Session, conflict: SyncConflict) -> None:
     rec = prepare(0, conflict.payload, frozenset(device.user.roles), received_at, {})
     if rec.errors is not None:
         raise ValidationFailed("the phone's version is no longer valid", {"fields": rec.errors})
-    ctx = ApplyContext(session, conflict.site_id, device.user, device, received_at)
+    ctx = ApplyContext(session, conflict.site_id, device.user_id, device.id, received_at)
     try:
         version = handler.force_apply(ctx, rec.incoming)
     except RecordRejected as exc:

@@ -64,12 +64,13 @@ class RunFailed(Exception):
 
 @dataclass
 class ApplyContext:
-    """What an apply function may use. The site comes from the token, never from the record."""
+    """What an apply function may use. The site comes from the token, never from the record. Who pushed
+    is given by id: most records need no more, and a handler that needs the user loads it."""
 
     session: Session
     site_id: int
-    user: Any  # server.models.User
-    device: Any  # server.models.Device
+    user_id: int
+    device_id: int | None
     received_at: datetime
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from server.models.base import as_utc, utcnow
 from sync import feed
@@ -135,13 +135,10 @@ def precheck(session: Session, caller: Caller, batch: Batch) -> None:
 
 def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
     """Store one batch and return the answer (`batch_id`, `results`, `cursor`)."""
-    from server.models import Device  # the sync tables import core models, not the other way round
-
     if not _claim_batch(session, caller, batch_id, batch.body_hash, batch.received_at):
         # Sent before, or by a twin of this request that committed while we waited for its lock.
         return _replay(session, caller, batch_id, batch.body_hash)
-    device = session.get(Device, caller.device_id, options=[joinedload(Device.user)])
-    ctx = ApplyContext(session, caller.site_id, device.user, device, batch.received_at)
+    ctx = ApplyContext(session, caller.site_id, caller.user_id, caller.device_id, batch.received_at)
     results = _store(session, ctx, batch.records)
     if any(r["status"] == "accepted" for r in results):
         retry_held(session, caller.site_id)
@@ -225,7 +222,7 @@ def _insert_ledger(session: Session, ctx: ApplyContext, records: list[Prepared])
     # In batch order: ledger ids are arrival order, which held records are applied in. (Two batches
     # sending shared uuids in opposite orders at the same moment can deadlock on PostgreSQL; one is
     # then rolled back whole and answered 5xx, and the phone sends it again.)
-    rows = [(ctx.site_id, p.uuid, ctx.device.id, ctx.user.id, (p.type or "")[:32], p.content_hash,
+    rows = [(ctx.site_id, p.uuid, ctx.device_id, ctx.user_id, (p.type or "")[:32], p.content_hash,
              "rejected" if p.errors is not None else "accepted", p.recorded_at_text, p.recorded_at,
              ctx.received_at, p.clock_skew, {"errors": p.errors} if p.errors is not None else None, None, 0)
             for p in records]
@@ -345,7 +342,7 @@ def _quarantine(session: Session, ctx: ApplyContext, records: list[tuple[Prepare
         return
     session.connection().execute(SyncQuarantine.__table__.insert(), [
         {"site_id": ctx.site_id, "uuid": None if p.sent_uuid is None else str(p.sent_uuid)[:64],
-         "type": None if p.type is None else p.type[:64], "device_id": ctx.device.id, "user_id": ctx.user.id,
+         "type": None if p.type is None else p.type[:64], "device_id": ctx.device_id, "user_id": ctx.user_id,
          "reason": reason, "errors": errors, "payload": p.raw, "received_at": ctx.received_at}
         for p, errors in records])
 
@@ -354,8 +351,8 @@ def _write_conflicts(session: Session, ctx: ApplyContext, pairs: list[tuple[Prep
     if not pairs:
         return
     session.connection().execute(SyncConflict.__table__.insert(), [
-        {"site_id": ctx.site_id, "uuid": p.uuid, "type": p.type, "device_id": ctx.device.id,
-         "user_id": ctx.user.id, "object_type": exc.object_type, "object_id": exc.object_id,
+        {"site_id": ctx.site_id, "uuid": p.uuid, "type": p.type, "device_id": ctx.device_id,
+         "user_id": ctx.user_id, "object_type": exc.object_type, "object_id": exc.object_id,
          "message": exc.message[:500], "base_version": p.incoming.base_version,
          "server_version": exc.server_version, "server_data": exc.server_data, "payload": p.raw,
          "received_at": ctx.received_at, "resolution": None, "resolved_by_id": None, "resolved_at": None}
@@ -382,7 +379,7 @@ def retry_held(session: Session, site_id: int, now: datetime | None = None) -> N
     schemas: dict[str, Any] = {}
     for row in held:
         device = session.get(Device, row.device_id)
-        ctx = ApplyContext(session, site_id, device.user, device, as_utc(row.received_at))
+        ctx = ApplyContext(session, site_id, device.user_id, device.id, as_utc(row.received_at))
         p = prepare(0, row.payload, frozenset(device.user.roles), ctx.received_at, schemas)
         outcome = Outcome("rejected", errors=p.errors) if p.errors is not None else apply_one(session, ctx, p)
         if outcome.status == "held" and now - ctx.received_at > HOLD_FOR:

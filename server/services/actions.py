@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Action, ActionEvent, Inspection, TemplateVersion, User, as_utc, utcnow
@@ -80,17 +80,31 @@ def _flag(action: Action, flag: str) -> None:
         action.flags = [*action.flags, flag]
 
 
+def _following_ids_query():
+    action = Action.__table__
+    return select(action.c.id).where(
+        action.c.site_id == bindparam("site_id"), action.c.status.in_(FOLLOWING),
+        or_(action.c.room_id.in_(bindparam("room_ids", expanding=True)),
+            action.c.asset_id.in_(bindparam("asset_ids", expanding=True))))
+
+
+_FOLLOWING_IDS = _following_ids_query()
+
+
 def unresolved_for_targets(session: Session, site_id: int, room_ids: set[int],
                            asset_ids: set[int]) -> dict[tuple[int | None, int | None], list[Action]]:
     """Actions still following something in these rooms or on these assets, oldest first, by (room_id,
-    asset_id): one query for a whole run of inspections instead of one per inspection."""
+    asset_id): one query for a whole run of inspections instead of one per inspection. Most rooms have
+    none, so a plain query finds out first and Action objects are loaded only when there are some."""
     if not room_ids and not asset_ids:
         return {}
+    session.flush()  # the plain query below does not autoflush as an ORM query would
+    ids = session.connection().execute(_FOLLOWING_IDS, {"site_id": site_id, "room_ids": list(room_ids),
+                                                        "asset_ids": list(asset_ids)}).scalars().all()
     found: dict[tuple[int | None, int | None], list[Action]] = {}
-    for action in session.scalars(select(Action).where(
-            Action.site_id == site_id, Action.status.in_(FOLLOWING),
-            or_(Action.room_id.in_(room_ids), Action.asset_id.in_(asset_ids))).order_by(Action.id)):
-        found.setdefault((action.room_id, action.asset_id), []).append(action)
+    if ids:
+        for action in session.scalars(select(Action).where(Action.id.in_(ids)).order_by(Action.id)):
+            found.setdefault((action.room_id, action.asset_id), []).append(action)
     return found
 
 

@@ -50,7 +50,7 @@ def apply_scan(ctx: ApplyContext, record: IncomingRecord) -> None:
     ctx.session.add(StocktakeScan(
         site_id=ctx.site_id, uuid=record.uuid, stocktake_id=stocktake.id, asset_id=asset_id,
         label=data.get("label"), room_id=data["room_id"], condition=data["condition"], note=data.get("note"),
-        description=data.get("description"), photos=list(data.get("photos") or []), auditor_id=ctx.user.id,
+        description=data.get("description"), photos=list(data.get("photos") or []), auditor_id=ctx.user_id,
         recorded_at=record.recorded_at, received_at=ctx.received_at))
     ctx.session.flush()
 
@@ -78,7 +78,7 @@ def _write_correction(ctx: ApplyContext, asset: Asset, record: IncomingRecord, *
         raise RecordRejected({"room_id": ["no such room in this school"]})
     diff = {k: [getattr(asset, k), v] for k, v in changes.items() if getattr(asset, k) != v}
     event = AssetEvent(site_id=asset.site_id, asset_id=asset.id, kind="corrected", at=ctx.received_at,
-                       actor_id=ctx.user.id, from_room_id=asset.room_id, from_status=asset.status,
+                       actor_id=ctx.user_id, from_room_id=asset.room_id, from_status=asset.status,
                        details={"changes": diff, "record": record.uuid, "forced": forced},
                        note=record.data.get("note"))
     for key, value in changes.items():

@@ -46,7 +46,7 @@ class _Phone:
         self.session, self.site, self.rng = session, site, rng
 
     def _record(self, user: User, type_: str, data: dict, at: datetime):
-        ctx = ApplyContext(self.session, self.site.id, user, None, min(at + SYNC_DELAY, utcnow()))
+        ctx = ApplyContext(self.session, self.site.id, user.id, None, min(at + SYNC_DELAY, utcnow()))
         uid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         return ctx, IncomingRecord(uid, type_, at, None, data, {"type": type_, "data": data})
 

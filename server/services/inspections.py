@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from server.models import Action, Asset, Inspection, InspectionAnswer, Room, TemplateVersion
+from server.models import Action, Asset, Inspection, InspectionAnswer, Room, TemplateVersion, User
 from server.services import actions
 from server.services.checklists import Evaluation, evaluate, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
@@ -96,6 +96,7 @@ def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Kno
     if template_ids:
         templates.update((t.id, t) for t in session.scalars(select(TemplateVersion).where(
             TemplateVersion.id.in_(template_ids), TemplateVersion.site_id == site_id)))
+    session.flush()  # the plain queries below do not autoflush as ORM queries would
     conn = session.connection()
     rooms = conn.execute(_ROOMS, {"site_id": site_id, "ids": list(room_ids)}) if room_ids else []
     assets = conn.execute(_ASSETS, {"site_id": site_id, "ids": list(asset_ids)}) if asset_ids else []
@@ -194,8 +195,8 @@ def _check(ctx: ApplyContext, known: _Known, record: IncomingRecord) -> _Checked
     performed_at, skewed = trusted_time(record.recorded_at, ctx.received_at)
     row = {"site_id": ctx.site_id, "uuid": record.uuid, "template_version_id": template.id,
            "category": template.category, "room_id": room.id if room else None,
-           "asset_id": asset.id if asset else None, "inspector_id": ctx.user.id,
-           "device_id": ctx.device.id if ctx.device else None, "recorded_at": actions.to_utc(record.recorded_at),
+           "asset_id": asset.id if asset else None, "inspector_id": ctx.user_id,
+           "device_id": ctx.device_id, "recorded_at": actions.to_utc(record.recorded_at),
            "received_at": actions.to_utc(ctx.received_at), "performed_at": performed_at,
            "day": actions.local_day(performed_at), "scanned": data.get("scanned", False),
            "score": evaluation.score, "max_score": evaluation.max_score, "phone_score": data.get("score"),
@@ -272,7 +273,8 @@ def apply_action_update(ctx: ApplyContext, record: IncomingRecord) -> int:
     except NotFound as exc:
         raise RecordRejected({"action_id": ["no such fix in your school"]}) from exc
     try:
-        actions.report_status(ctx.session, action, ctx.user, data["status"], note=data.get("note"),
+        reporter = ctx.session.get(User, ctx.user_id)
+        actions.report_status(ctx.session, action, reporter, data["status"], note=data.get("note"),
                               photos=list(data.get("photos") or []), record_uuid=record.uuid,
                               at=trusted_time(record.recorded_at, ctx.received_at)[0])
     except ValidationFailed as exc:

@@ -116,7 +116,7 @@ def _apply_directly(app, api: Api, raw: dict) -> dict:
     with app.app_context():
         scope_session(db.session, api.site_id)
         user, device = db.session.get(User, api.user_id), db.session.get(Device, api.device_id)
-        ctx = handlers.ApplyContext(db.session, api.site_id, user, device, datetime.now(UTC))
+        ctx = handlers.ApplyContext(db.session, api.site_id, user.id, device.id, datetime.now(UTC))
         incoming = handlers.IncomingRecord(raw["uuid"], raw["type"], datetime.fromisoformat(raw["recorded_at"]),
                                            raw["base_version"], handler.schema().load(raw["data"]), raw)
         if handler.roles and not user.has_role(*handler.roles):
