@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
 from server import compression, errors
@@ -38,6 +39,17 @@ def _require_json_body() -> None:
                                    {"content_type": request.content_type or ""})
 
 
+class _ConsoleSessions(SecureCookieSessionInterface):
+    """The signed cookie session belongs to the console. The API authenticates by bearer token and
+    never reads it, so its calls skip decoding the cookie (and can never set one): a phone makes a
+    hundred calls after a round, one per photo."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -48,6 +60,7 @@ def _security_headers(response):
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.session_interface = _ConsoleSessions()
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)

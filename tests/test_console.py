@@ -111,3 +111,11 @@ def test_console_creates_a_user_with_roles(console, client):
     resp = client.post("/api/v1/auth/login", json={"username": "sun", "password": "long-enough-1",
                                                    "device_name": "p"})
     assert resp.get_json()["user"]["roles"] == ["inspector", "fixer"]
+
+
+def test_the_console_login_is_no_key_to_the_api(console):
+    """The API answers bearer tokens only: a logged-in console's cookie neither opens it nor is renewed by it."""
+    resp = console.get("/api/v1/auth/me")
+    assert resp.status_code == 401
+    assert "Set-Cookie" not in resp.headers
+    assert console.get("/admin/").status_code == 200
