@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, delete, event, inspect, select, update
+from sqlalchemy import Row, bindparam, delete, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from server.models.base import Syncable
@@ -252,8 +252,12 @@ class PullPage:
     deleted: list[dict] = field(default_factory=list)
 
 
+_LAST_SEQ = select(SyncSiteCounter.__table__.c.last_seq).where(
+    SyncSiteCounter.__table__.c.site_id == bindparam("site_id"))
+
+
 def current_cursor(session: Session, site_id: int) -> str:
-    last = session.connection().scalar(select(SyncSiteCounter.last_seq).where(SyncSiteCounter.site_id == site_id))
+    last = session.connection().scalar(_LAST_SEQ, {"site_id": site_id})
     return encode_cursor(site_id, last or 0)
 
 

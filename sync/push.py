@@ -143,12 +143,16 @@ def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:
     if any(r["status"] == "accepted" for r in results):
         retry_held(session, caller.site_id)
     answer = {"batch_id": batch_id, "results": results, "cursor": feed.current_cursor(session, caller.site_id)}
-    session.connection().execute(update(SyncBatch).where(SyncBatch.device_id == caller.device_id,
-                                                         SyncBatch.batch_id == batch_id).values(answer=answer))
+    session.connection().execute(_KEEP_ANSWER, {"device": caller.device_id, "batch": batch_id, "answer": answer})
     return answer
 
 
 # -- batches ------------------------------------------------------------------------------------
+
+_KEEP_ANSWER = update(SyncBatch.__table__).where(
+    SyncBatch.__table__.c.device_id == bindparam("device"), SyncBatch.__table__.c.batch_id == bindparam("batch")
+).values(answer=bindparam("answer"))
+
 
 def batch_hash(prepared: list[Prepared]) -> str:
     """What "the same body" means: the same records in the same order (key order and spacing aside)."""
@@ -369,13 +373,21 @@ def _link_photos(session: Session, site_id: int, records: list[Prepared]) -> Non
 
 # -- held records -------------------------------------------------------------------------------
 
+_HELD_IDS = select(SyncRecord.__table__.c.id).where(
+    SyncRecord.__table__.c.site_id == bindparam("site_id"), SyncRecord.__table__.c.status == "held"
+).order_by(SyncRecord.__table__.c.id).limit(HELD_PER_PUSH)
+
+
 def retry_held(session: Session, site_id: int, now: datetime | None = None) -> None:
     """Apply held records of the school again, oldest first; quarantine those held too long."""
     from server.models import Device
 
     now = now or utcnow()
-    held = session.execute(select(SyncRecord).where(SyncRecord.site_id == site_id, SyncRecord.status == "held")
-                           .order_by(SyncRecord.id).limit(HELD_PER_PUSH)).scalars().all()
+    # Almost always there are none: a plain query finds out before any ORM work.
+    ids = session.connection().execute(_HELD_IDS, {"site_id": site_id}).scalars().all()
+    if not ids:
+        return
+    held = session.scalars(select(SyncRecord).where(SyncRecord.id.in_(ids)).order_by(SyncRecord.id)).all()
     schemas: dict[str, Any] = {}
     for row in held:
         device = session.get(Device, row.device_id)
