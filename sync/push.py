@@ -33,7 +33,7 @@ from sync import feed
 from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry, RunFailed
 from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
-from sync.sql import dialect_insert, insert_if_new, insert_new
+from sync.sql import insert_if_new, insert_ignoring, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ MAX_BULK_ROUNDS = 3
 
 LEDGER_COLUMNS = ("site_id", "uuid", "device_id", "user_id", "type", "content_hash", "status", "recorded_at_text",
                   "recorded_at", "received_at", "clock_skew", "result", "payload", "attempts")
+LINK_COLUMNS = ("site_id", "record_uuid", "sha256", "record_type")
 UNSTORABLE = "holds a value the database cannot store (e.g. a NUL character or a number out of range)"
 
 
@@ -364,11 +365,8 @@ def _write_conflicts(session: Session, ctx: ApplyContext, pairs: list[tuple[Prep
 
 
 def _link_photos(session: Session, site_id: int, records: list[Prepared]) -> None:
-    rows = [{"site_id": site_id, "sha256": sha, "record_uuid": p.uuid, "record_type": p.type}
-            for p in records for sha in dict.fromkeys(p.photos)]
-    if rows:
-        conn = session.connection()
-        conn.execute(dialect_insert(conn, AttachmentLink).on_conflict_do_nothing(), rows)
+    rows = [(site_id, p.uuid, sha, p.type) for p in records for sha in dict.fromkeys(p.photos)]
+    insert_ignoring(session.connection(), AttachmentLink.__table__, LINK_COLUMNS, rows, LINK_COLUMNS[:3])
 
 
 # -- held records -------------------------------------------------------------------------------

@@ -65,13 +65,33 @@ def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: lis
         return []
     if conn.dialect.name != "postgresql":
         return _insert_new_sqlite(conn, table, columns, rows, unique, returning)
+    return [row[0] for row in _insert_through_staging(conn, table, columns, rows, unique, f" RETURNING {returning}")]
+
+
+def insert_ignoring(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
+                    unique: Sequence[str]) -> None:
+    """Insert the rows whose `unique` columns are not taken yet; the others are left alone. The driver's
+    executemany on SQLite; on PostgreSQL the same staging COPY as insert_new, where an executemany sent
+    one statement per row (a push's hundred photo links were most of its statements)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _insert_through_staging(conn, table, columns, rows, unique, "")
+        return
+    names = ", ".join(table.c[name].name for name in columns)
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                         _bind(conn, table, columns, rows))
+
+
+def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
+                            unique: Sequence[str], returning: str):
     names = ", ".join(table.c[name].name for name in columns)
     staging = _staging_table(conn, table, columns)
     _copy(conn, staging, names, _bind(conn, table, columns, rows))
-    moved = conn.exec_driver_sql(
+    return conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} ORDER BY xj_row "
-        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {returning}")
-    return [row[0] for row in moved]
+        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING{returning}")
 
 
 def _staging_table(conn: Connection, table: Table, columns: Sequence[str]) -> str:
