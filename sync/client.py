@@ -76,6 +76,10 @@ class Outbox:
 
     def __init__(self, path: str | Path):
         self.db = sqlite3.connect(str(path), isolation_level=None)
+        # Write-ahead log, each commit synced (FULL): as durable as the default rollback journal, without
+        # creating and deleting a journal file for every record queued and every photo sent.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
 
     @contextmanager

@@ -93,7 +93,9 @@ class PushRecordSchema(Schema):
     """One record as a phone sends it. Read one by one by the engine, so that a bad record is answered
     `rejected` with field errors instead of failing the batch."""
 
-    uuid = fields.UUID(required=True, metadata={"description": "made on the phone (v4 or v7); stored for good"})
+    uuid = fields.UUID(required=True, metadata={
+        "description": "made on the phone, stored for good; any UUID, v7 (time-ordered, as the phone app makes "
+                       "them) recommended: the server's indexes on it then grow at their end"})
     type = fields.String(required=True, metadata={"description": "a registered record type, e.g. inspection"})
     recorded_at = fields.DateTime(required=True, metadata={
         "description": "the phone's clock, RFC 3339 with offset; kept as sent, flagged if off by more than a day"})
