@@ -193,14 +193,14 @@ def refuse_module_workers(context, until_stored: str | None = None) -> None:
     }})()""")
 
 
-def log_in_auditor(page, base: str, password: str) -> None:
-    """Log the stocktake school's auditor in and wait until the first pull is in and the worker controls
-    the page, so the server may be taken away."""
+def log_in(page, base: str, username: str, password: str, home_tile: str = "#tile-scan") -> None:
+    """Log in on the phone app and wait until its home shows `home_tile`, the first pull is in and the
+    service worker controls the page, so the server may be taken away."""
     page.goto(f"{base}/app/")
-    page.fill("input[name=username]", "zhao")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_selector("#tile-stocktake")
+    page.wait_for_selector(home_tile)
     page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 

@@ -17,7 +17,7 @@ from server.extensions import db
 from server.models import StocktakeScan
 from tests.conftest import PASSWORD
 from tests.pwa_support import (
-    log_in_auditor,
+    log_in,
     record_unknown_label,
     refuse_module_workers,
     scan,
@@ -78,7 +78,7 @@ def test_outbox_leaves_with_the_app_closed_through_background_sync(app, factory,
     school = stocktake_school(app, factory)
     page = phone.page
     base = pwa_server.url
-    log_in_auditor(page, base, PASSWORD)
+    log_in(page, base, "zhao", PASSWORD, home_tile="#tile-stocktake")
     assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == f"{base}/sw-module.js"
     pwa_server.stop()  # the storeroom: no network
 
@@ -127,7 +127,7 @@ def test_without_module_workers_the_classic_worker_keeps_the_shell_and_asks_the_
     refuse_module_workers(phone.context)
     page = phone.page
     base = pwa_server.url
-    log_in_auditor(page, base, PASSWORD)
+    log_in(page, base, "zhao", PASSWORD, home_tile="#tile-stocktake")
     assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == f"{base}/sw.js"
     pwa_server.stop()
 
@@ -151,7 +151,7 @@ def test_a_phone_on_the_classic_worker_moves_to_the_module_one_without_asking(ap
     refuse_module_workers(phone.context, until_stored="test.modules")
     page = phone.page
     base = pwa_server.url
-    log_in_auditor(page, base, PASSWORD)
+    log_in(page, base, "zhao", PASSWORD, home_tile="#tile-stocktake")
     assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == f"{base}/sw.js"
 
     page.evaluate("() => localStorage.setItem('test.modules', 'yes')")

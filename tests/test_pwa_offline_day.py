@@ -14,7 +14,7 @@ from server.extensions import db
 from server.models import Action, Building, Inspection, Label, Room, Site
 from server.services import labels, templates
 from tests.conftest import PASSWORD
-from tests.pwa_support import ARTIFACTS, synced_after
+from tests.pwa_support import ARTIFACTS, log_in, synced_after
 
 pytestmark = pytest.mark.browser
 
@@ -57,16 +57,6 @@ def jpeg(path, color) -> str:
     return str(path)
 
 
-def login(page, base: str) -> None:
-    page.goto(f"{base}/app/")
-    page.fill("input[name=username]", "zhang")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#tile-scan")
-    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-
-
 def badge(page) -> str:
     return page.inner_text("#pending-badge")
 
@@ -79,7 +69,7 @@ def sync_now(page) -> None:
 def test_offline_four_preventions_check_lands_once_with_photo_and_action(app, factory, pwa_server, phone, tmp_path):
     school = seed(app, factory)
     page = phone.page
-    login(page, pwa_server.url)
+    log_in(page, pwa_server.url, "zhang", PASSWORD)
     pwa_server.stop()  # the basement: no network from here
 
     page.goto(f"{pwa_server.url}/q/{school['zone_code']}")
@@ -151,7 +141,7 @@ def test_offline_four_preventions_check_lands_once_with_photo_and_action(app, fa
 def test_dorm_score_offline_reaches_the_daily_notice(app, factory, pwa_server, phone):
     school = seed(app, factory)
     page = phone.page
-    login(page, pwa_server.url)
+    log_in(page, pwa_server.url, "zhang", PASSWORD)
     pwa_server.stop()
 
     # Typed in this time (a torn label): the record says so.

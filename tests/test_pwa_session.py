@@ -17,6 +17,7 @@ from server.extensions import db
 from server.models import Action, Building, Device, Inspection, Label, Room, Site, TemplateVersion
 from server.services import labels, templates
 from tests.conftest import PASSWORD
+from tests.pwa_support import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,15 +44,6 @@ def seed(app, factory) -> dict:
                 "items": [i["key"] for i in four.items]}
 
 
-def login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/app/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#tile-scan")
-    page.wait_for_selector("body[data-last-sync]", state="attached")  # the first pull is in
-
-
 def all_pass_check(page, base: str, code: str) -> None:
     page.goto(f"{base}/q/{code}")
     page.click("a[data-template='canteen_four_preventions']")
@@ -64,7 +56,7 @@ def all_pass_check(page, base: str, code: str) -> None:
 
 def check_offline(page, pwa_server, code: str) -> None:
     """zhang logs in, the server goes away, and he records an all-pass check: one record waits."""
-    login(page, pwa_server.url, "zhang")
+    log_in(page, pwa_server.url, "zhang", PASSWORD)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     pwa_server.stop()
     all_pass_check(page, pwa_server.url, code)
@@ -170,8 +162,7 @@ def test_fixer_marks_a_fix_done_with_note_and_photo(app, factory, pwa_server, ph
     assert resp.get_json()["results"][0]["status"] == "accepted", resp.get_json()
 
     page = phone.page
-    login(page, pwa_server.url, "sun")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    log_in(page, pwa_server.url, "sun", PASSWORD)
     page.wait_for_selector("#tile-fixes:has-text('1 项待办')")
     pwa_server.stop()
     page.click("#tile-fixes")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import StocktakeScan
 from tests.conftest import PASSWORD
-from tests.pwa_support import log_in_auditor, record_unknown_label, scan, stocktake_school
+from tests.pwa_support import log_in, record_unknown_label, scan, stocktake_school
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_stocktake_offline_counts_a_room_and_records_an_unknown_label(app, factory, pwa_server, phone, tmp_path):
     school = stocktake_school(app, factory)
     page = phone.page
-    log_in_auditor(page, pwa_server.url, PASSWORD)
+    log_in(page, pwa_server.url, "zhao", PASSWORD, home_tile="#tile-stocktake")
     pwa_server.stop()
 
     page.click("#tile-stocktake")
