@@ -131,7 +131,7 @@ def receive(session: Session, store: AttachmentStore, site_id: int, sha256: str,
 
     blob = store.put(sha256, chunks, max_bytes, same_type)
     row = {"site_id": site_id, "sha256": sha256, "content_type": content_type, "size": blob.size}
-    return insert_if_new(session.connection(), Attachment.__table__, row, returning="id").first() is not None
+    return insert_if_new(session.connection(), Attachment.__table__, row)
 
 
 def find(session: Session, sha256: str) -> Attachment | None:

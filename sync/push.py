@@ -174,7 +174,7 @@ def _replay(session: Session, caller: Caller, batch_id: str, body_hash: str) -> 
 def _claim_batch(session: Session, caller: Caller, batch_id: str, body_hash: str, received_at: datetime) -> bool:
     row = {"site_id": caller.site_id, "device_id": caller.device_id, "batch_id": batch_id, "body_hash": body_hash,
            "received_at": received_at}
-    return insert_if_new(session.connection(), SyncBatch.__table__, row, returning="id").first() is not None
+    return insert_if_new(session.connection(), SyncBatch.__table__, row)
 
 
 # -- the ledger ---------------------------------------------------------------------------------

@@ -11,29 +11,29 @@ from sqlalchemy import JSON, Table, select, text
 from sqlalchemy.engine import Connection
 
 
-def dialect_insert(conn, model):
-    """An INSERT that knows ON CONFLICT on both PostgreSQL and SQLite."""
-    if conn.dialect.name == "postgresql":
+def _insert_for(dialect: str):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return insert
+
+
+def dialect_insert(conn, model):
+    """An INSERT that knows ON CONFLICT on both PostgreSQL and SQLite."""
+    return _insert_for(conn.dialect.name)(model)
 
 
 @functools.cache
-def _insert_if_new(dialect: str, table: Table, returning: str | None):
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).on_conflict_do_nothing()
-    return stmt.returning(table.c[returning]) if returning else stmt
+def _insert_if_new(dialect: str, table: Table):
+    return _insert_for(dialect)(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
 
 
-def insert_if_new(conn: Connection, table: Table, values: dict[str, Any], returning: str | None = None):
-    """INSERT … ON CONFLICT DO NOTHING of one row given as a dict, optionally RETURNING one column (a
-    row back means it was new). The statement is built once per table: on the calls made for every
-    photo and every batch, building it and its cache key from the values cost more than running it."""
-    return conn.execute(_insert_if_new(conn.dialect.name, table, returning), values)
+def insert_if_new(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING of one row given as a dict; True if it was new. The statement is
+    built once per table: on the calls made for every photo and every batch, building it and its cache
+    key from the values cost more than running it."""
+    return conn.execute(_insert_if_new(conn.dialect.name, table), values).first() is not None
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
@@ -46,12 +46,10 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
         return
     columns, rows = _without_null_columns(table, columns, rows)
     rows = _bind(conn, table, columns, rows)
-    names = ", ".join(table.c[name].name for name in columns)
     if conn.dialect.name == "postgresql":
-        _copy(conn, table.name, names, rows)
+        _copy(conn, table.name, ", ".join(table.c[name].name for name in columns), rows)
     else:
-        marks = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+        _sqlite_executemany(conn, table, columns, rows)
 
 
 def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
@@ -77,11 +75,16 @@ def insert_ignoring(conn: Connection, table: Table, columns: Sequence[str], rows
         return
     if conn.dialect.name == "postgresql":
         _insert_through_staging(conn, table, columns, rows, unique, "")
-        return
+    else:
+        _sqlite_executemany(conn, table, columns, _bind(conn, table, columns, rows), " ON CONFLICT DO NOTHING")
+
+
+def _sqlite_executemany(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple],
+                        suffix: str = "") -> None:
+    """Bound rows through sqlite3's own executemany."""
     names = ", ".join(table.c[name].name for name in columns)
     marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                         _bind(conn, table, columns, rows))
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){suffix}", rows)
 
 
 def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
