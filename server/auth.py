@@ -5,7 +5,7 @@ from functools import wraps
 
 from flask import g, request
 
-from server.db import begin_read_only, end_read_only, scope_session
+from server.db import begin_call, ready_to_write, scope_session
 from server.extensions import db
 from server.models import Device, User
 from server.services import accounts
@@ -27,9 +27,10 @@ READING_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 def authenticate() -> Identity:
-    """Look the token up in a read-only transaction (server.db): on SQLite it waits for no writer."""
+    """Look the token up in the call's first transaction (server.db.begin_call): on SQLite a read-only
+    one, which waits for no writer."""
     if not db.session().in_transaction():
-        begin_read_only(db.session)
+        begin_call(db.session, reads_only=request.method in READING_METHODS)
     identity = accounts.identity_for_token(db.session, _bearer_token())
     if identity is None:
         raise Unauthorized("this token is not valid; log in again", code="token_invalid")
@@ -41,9 +42,10 @@ def authenticate() -> Identity:
 
 def token_required(*roles: str):
     """Authenticate the bearer token; with roles, the user needs at least one of them. A call that only
-    reads goes on in the lookup's read-only transaction; for any other the lookup's transaction ends
-    here, so that the view writes in a transaction that (on SQLite) holds the write lock from its start,
-    and only while it needs to (a push first reads and judges its batch)."""
+    reads goes on in the lookup's read-only transaction; for any other, on SQLite, the lookup's
+    transaction ends here, so that the view writes in a transaction that holds the write lock from its
+    start, and only while it needs to (a push first reads and judges its batch). On PostgreSQL a call
+    that writes goes on in the lookup's transaction (server.db.begin_call)."""
 
     def decorator(view):
         @wraps(view)
@@ -52,7 +54,7 @@ def token_required(*roles: str):
             if roles and not identity.roles.intersection(roles):
                 raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
             if request.method not in READING_METHODS:
-                end_read_only(db.session)
+                ready_to_write(db.session)
             return view(*args, **kwargs)
 
         return wrapper

@@ -56,8 +56,9 @@ def upload(sha256: str):
         raise UnsupportedMediaType("send image/jpeg, image/png or image/webp",
                                    {"allowed": sorted(attachments.IMAGE_TYPES)})
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    # The token lookup's transaction has ended (server.auth): on SQLite nothing holds the write lock
+    # On SQLite the token lookup's transaction has ended (server.auth): nothing holds the write lock
     # while the bytes are read from the phone and written to the store; only the row insert waits for it.
+    # (On PostgreSQL the lookup's transaction goes on; it holds no lock a writer waits for.)
     site_id = g.identity.site_id
     try:
         created = attachments.receive(db.session, store(), site_id, sha256, content_type,
