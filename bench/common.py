@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +21,15 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+
+# Scratch files (databases, photo folders, the phones' outboxes) go on the repository's disk, for the
+# benchmarks and the servers they start: on the development box /tmp creates files from 2 to 40 times
+# slower than the rest of the same disk, by the hour, and no deployment keeps its data in /tmp. A TMPDIR
+# given by the caller wins.
+if "TMPDIR" not in os.environ:
+    (ROOT / "bench" / "results" / "tmp").mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(ROOT / "bench" / "results" / "tmp")
+    tempfile.tempdir = None  # read TMPDIR again
 
 
 @dataclass(frozen=True)
@@ -55,13 +65,27 @@ def print_spreads(title: str, runs: list[dict[str, float]], fmt: str = "{:.2f}",
 
 
 def machine() -> str:
-    """Cores, memory, Python, load and date: the figures mean nothing without them."""
+    """Cores, memory, Python, load, the box's speed and date: the figures mean nothing without them."""
     with open("/proc/meminfo") as f:
         mem_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (f"{os.cpu_count()} cores, {mem_kb / 1024 ** 2:.0f} GB memory, {platform.machine()}, "
             f"Python {platform.python_version()}; load average {load}; "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+            f"reference loop {reference_loop_seconds():.2f} s; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+
+
+def reference_loop_seconds() -> float:
+    """How fast this box runs Python right now: the best of three runs of one loop of ten million
+    additions. The development box's speed drifts by the hour (this loop from 0.6 to 1.7 s within one
+    hour on 2026-11-26, when every benchmark ran three to four times slower than the night before), and
+    every figure moves with it."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return best
 
 
 @contextmanager
