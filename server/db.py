@@ -59,7 +59,8 @@ def _ping_after_rest(dbapi_conn, record, _proxy) -> None:
     if time.monotonic() - record.info.get(_LAST_USED, 0.0) < PING_AFTER_IDLE_SECONDS:
         return
     try:
-        dbapi_conn.cursor().execute("SELECT 1")
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SELECT 1")
         dbapi_conn.rollback()
     except Exception as exc:  # whatever the driver raises for a dead connection
         raise DisconnectionError("the pooled connection is gone") from exc

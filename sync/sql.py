@@ -47,7 +47,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     columns, rows = _without_null_columns(table, columns, rows)
     rows = _bind(conn, table, columns, rows)
     if conn.dialect.name == "postgresql":
-        _copy(conn, table.name, ", ".join(table.c[name].name for name in columns), rows)
+        _copy(conn, table.name, _names(table, columns), rows)
     else:
         _sqlite_executemany(conn, table, columns, rows)
 
@@ -82,19 +82,23 @@ def insert_ignoring(conn: Connection, table: Table, columns: Sequence[str], rows
 def _sqlite_executemany(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple],
                         suffix: str = "") -> None:
     """Bound rows through sqlite3's own executemany."""
-    names = ", ".join(table.c[name].name for name in columns)
     marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks}){suffix}", rows)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES ({marks}){suffix}", rows)
 
 
 def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
                             unique: Sequence[str], returning: str):
-    names = ", ".join(table.c[name].name for name in columns)
+    names = _names(table, columns)
     staging = _staging_table(conn, table, columns)
     _copy(conn, staging, names, _bind(conn, table, columns, rows))
     return conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} ORDER BY xj_row "
         f"ON CONFLICT ({', '.join(unique)}) DO NOTHING{returning}")
+
+
+def _names(table: Table, columns: Sequence[str]) -> str:
+    """The column list of an INSERT or COPY."""
+    return ", ".join(table.c[name].name for name in columns)
 
 
 def _staging_table(conn: Connection, table: Table, columns: Sequence[str]) -> str:
