@@ -33,7 +33,7 @@ from sync import feed
 from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry, RunFailed
 from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
-from sync.sql import insert_if_new, insert_ignoring, insert_new
+from sync.sql import insert_if_new, insert_new, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,9 @@ def _store(session: Session, ctx: ApplyContext, prepared: list[Prepared]) -> lis
                 for p in firsts if p.errors is not None and (p.uuid is None or p.uuid in inserted)}
     outcomes.update(_apply_batch(session, ctx, [p for p in keyed if p.errors is None and p.uuid in inserted]))
     by_index = {p.index: p for p in prepared}
-    record_outcomes(session, ctx, [(by_index[i], o) for i, o in outcomes.items()])
+    pairs = [(by_index[i], o) for i, o in outcomes.items()]
+    record_outcomes(session, ctx, pairs)
+    _link_photos(session, ctx.site_id, [p for p, o in pairs if o.status in ("accepted", "held")])
     for p in keyed:
         if p.index in outcomes:
             known[p.uuid] = Known(p.content_hash, outcomes[p.index].status, outcomes[p.index].result())
@@ -324,8 +326,8 @@ def _outcome_of(exc: Exception) -> Outcome:
 
 def record_outcomes(session: Session, ctx: ApplyContext, pairs: list[tuple[Prepared, Outcome]],
                     ledger_status: str = "accepted") -> None:
-    """Write what the outcomes mean: ledger status, quarantine, conflicts, photo links. The ledger rows
-    say `ledger_status` already (new records went in as accepted), so only the others are updated."""
+    """Write what the outcomes mean: ledger status, quarantine, conflicts. The ledger rows say
+    `ledger_status` already (new records went in as accepted), so only the others are updated."""
     changed = [(p, o) for p, o in pairs
                if p.uuid and (o.status != ledger_status or o.server_version is not None or o.status == "held")]
     if changed:
@@ -339,7 +341,6 @@ def record_outcomes(session: Session, ctx: ApplyContext, pairs: list[tuple[Prepa
         _quarantine(session, ctx, [(p, o.errors or {}) for p, o in pairs
                                    if o.status == "rejected" and o.quarantine_reason == reason], reason)
     _write_conflicts(session, ctx, [(p, o.conflict) for p, o in pairs if o.conflict is not None])
-    _link_photos(session, ctx.site_id, [p for p, o in pairs if o.status in ("accepted", "held")])
 
 
 def _quarantine(session: Session, ctx: ApplyContext, records: list[tuple[Prepared, dict]], reason: str) -> None:
@@ -365,8 +366,10 @@ def _write_conflicts(session: Session, ctx: ApplyContext, pairs: list[tuple[Prep
 
 
 def _link_photos(session: Session, site_id: int, records: list[Prepared]) -> None:
+    """Link the photos of records new to the ledger in this transaction, which no link can name yet: a
+    plain bulk insert, with no conflict to look for. (A held record was linked when it was first held.)"""
     rows = [(site_id, p.uuid, sha, p.type) for p in records for sha in dict.fromkeys(p.photos)]
-    insert_ignoring(session.connection(), AttachmentLink.__table__, LINK_COLUMNS, rows, LINK_COLUMNS[:3])
+    insert_rows(session.connection(), AttachmentLink.__table__, LINK_COLUMNS, rows)
 
 
 # -- held records -------------------------------------------------------------------------------

@@ -63,27 +63,13 @@ def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: lis
         return []
     if conn.dialect.name != "postgresql":
         return _insert_new_sqlite(conn, table, columns, rows, unique, returning)
-    return [row[0] for row in _insert_through_staging(conn, table, columns, rows, unique, f" RETURNING {returning}")]
+    return [row[0] for row in _insert_through_staging(conn, table, columns, rows, unique, returning)]
 
 
-def insert_ignoring(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
-                    unique: Sequence[str]) -> None:
-    """Insert the rows whose `unique` columns are not taken yet; the others are left alone. The driver's
-    executemany on SQLite; on PostgreSQL the same staging COPY as insert_new, where an executemany sent
-    one statement per row (a push's hundred photo links were most of its statements)."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        _insert_through_staging(conn, table, columns, rows, unique, "")
-    else:
-        _sqlite_executemany(conn, table, columns, _bind(conn, table, columns, rows), " ON CONFLICT DO NOTHING")
-
-
-def _sqlite_executemany(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple],
-                        suffix: str = "") -> None:
+def _sqlite_executemany(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
     """Bound rows through sqlite3's own executemany."""
     marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES ({marks}){suffix}", rows)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES ({marks})", rows)
 
 
 def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
@@ -93,7 +79,7 @@ def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[st
     _copy(conn, staging, names, _bind(conn, table, columns, rows))
     return conn.exec_driver_sql(
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} ORDER BY xj_row "
-        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING{returning}")
+        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {returning}")
 
 
 def _names(table: Table, columns: Sequence[str]) -> str:

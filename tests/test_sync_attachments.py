@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from server.models import Attachment, AttachmentLink
-from tests.sync_kit import count, phone_for, record, register_test_handlers, send_cut_short
+from tests.sync_kit import BROKEN_NAMES, count, phone_for, record, register_test_handlers, send_cut_short
 
 register_test_handlers()
 
@@ -83,6 +83,22 @@ def test_case10_record_whose_photo_never_arrives_is_stored_and_listed_missing(ph
     from sync.attachments import missing_for
     with app.app_context():
         assert missing_for(db.session, phone_site(app), [rec["uuid"]]) == {rec["uuid"]: [sha(data)]}
+    phone.put(f"/api/v1/attachments/{sha(data)}", data)
+    assert phone.get("/api/v1/attachments/missing").json() == {"missing": []}
+
+
+def test_a_held_records_photo_is_asked_for_while_it_waits_and_linked_once_when_it_is_applied(phone, app):
+    data = image_bytes()
+    held = record(data={"name": "H", "photos": [sha(data)]})
+    BROKEN_NAMES.add("H")
+    try:
+        assert phone.push([held]).json()["results"][0].get("held") is True
+    finally:
+        BROKEN_NAMES.discard("H")
+    assert phone.get("/api/v1/attachments/missing").json() == {"missing": [sha(data)]}
+    assert phone.statuses([record(data={"name": "next"})]) == ["accepted"]  # the server applies the held one
+    assert phone.get("/api/v1/attachments/missing").json() == {"missing": [sha(data)]}
+    assert count(app, AttachmentLink) == 1
     phone.put(f"/api/v1/attachments/{sha(data)}", data)
     assert phone.get("/api/v1/attachments/missing").json() == {"missing": []}
 

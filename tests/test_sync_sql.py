@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from server.db import begin_read_only, reading
 from server.extensions import db
-from sync.sql import insert_ignoring, insert_new, insert_rows, reserve_ids
+from sync.sql import insert_new, insert_rows, reserve_ids
 
 metadata = MetaData()
 sample = Table(
@@ -99,15 +99,6 @@ def test_insert_new_inserts_only_keys_not_taken_and_returns_them(conn):
     assert sorted(returned) == ["b", "c"]
     rows = conn.execute(select(sample.c.site, sample.c.key, sample.c.score).order_by(sample.c.site, sample.c.key))
     assert [tuple(r) for r in rows] == [(1, "a", 92.5), (1, "b", 1.0), (1, "c", 92.5), (2, "b", 92.5)]
-
-
-def test_insert_ignoring_leaves_taken_keys_alone_and_stores_the_rest_as_sqlalchemy_would(conn):
-    conn.execute(sample.insert(), [params(row("core")), params(row("taken", score=1.0))])
-    insert_ignoring(conn, sample, COLUMNS, [row("taken", score=2.0), row("fast"), row("fast", score=3.0)],
-                    unique=("site", "key"))
-    core, fast, taken = stored(conn)
-    assert fast[2:] == core[2:]
-    assert taken[5] == 1.0
 
 
 def test_reserved_ids_are_new_and_later_inserts_do_not_collide(conn):
