@@ -1,11 +1,13 @@
-"""Label sheet throughput and peak memory: `python bench/labels_bench.py [--server] [counts...]`.
+"""Label sheet throughput and peak memory: `python bench/labels_bench.py [--server] [--runs 3] [counts...]`.
 
 By default it times qr_labels alone on generated items. With --server it times what an admin waits for:
 the server's print of a school's assets from a fresh SQLite database, first print (codes created,
-phones' change feed written) and reprint. Each count runs in a fresh process so its peak resident
-memory is its own. Prints figures; no asserts.
+phones' change feed written) and reprint. Each run of each count is a fresh process, so its peak
+resident memory is its own. Prints each run and the median (min–max); no asserts.
 """
 
+import argparse
+import json
 import os
 import resource
 import subprocess
@@ -33,7 +35,7 @@ def items(count: int):
         yield LabelItem(make_code("asset", serial), NAMES[serial % len(NAMES)])
 
 
-def run_one(count: int) -> None:
+def run_one(count: int) -> dict[str, float]:
     options = SheetOptions(base_url="https://xj.example.edu.cn", school="某某市第一实验中学后勤处")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "labels.pdf"
@@ -44,8 +46,9 @@ def run_one(count: int) -> None:
     peak_mb = _peak_mb()
     print(
         f"{count:>6} labels  {result.pages:>4} pages  {seconds:6.1f} s  {count / seconds:6.0f} labels/s  "
-        f"peak RSS {peak_mb:5.0f} MB  PDF {size_mb:5.1f} MB"
+        f"peak RSS {peak_mb:5.0f} MB  PDF {size_mb:5.1f} MB", flush=True
     )
+    return {"labels/s": count / seconds, "peak RSS MB": peak_mb}
 
 
 def _peak_mb() -> float:
@@ -64,7 +67,7 @@ def _seed_assets(site_id: int, count: int) -> None:
     db.session.commit()
 
 
-def run_server(count: int) -> None:
+def run_server(count: int) -> dict[str, float]:
     os.environ.setdefault("SECRET_KEY", "bench")
     from flask_migrate import upgrade
 
@@ -74,6 +77,7 @@ def run_server(count: int) -> None:
     from server.models import Site
     from server.services import labels
 
+    figures = {}
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"})
         with app.app_context():
@@ -91,18 +95,40 @@ def run_server(count: int) -> None:
                 seconds = time.perf_counter() - started
                 print(f"{count:>6} assets  {run:<11}  {sheet.result.pages:>4} pages  {seconds:6.1f} s  "
                       f"{count / seconds:6.0f} labels/s  peak RSS {_peak_mb():5.0f} MB", flush=True)
+                figures[f"{run} labels/s"] = count / seconds
+    return {**figures, "peak RSS MB": _peak_mb()}
 
 
-def main(argv: list[str]) -> None:
-    if argv[:1] in (["--one"], ["--one-server"]):
-        (run_server if argv[0] == "--one-server" else run_one)(int(argv[1]))
+FIGURES = "figures: "
+
+
+def one_run(count: int, server: bool) -> dict[str, float]:
+    """One run in a fresh process (its own peak memory); its figures come back on its last line."""
+    done = subprocess.run([sys.executable, __file__, *(["--server"] if server else []), "--one", str(count)],
+                          check=True, capture_output=True, text=True)
+    *lines, last = done.stdout.splitlines()
+    print("\n".join(lines), flush=True)
+    return json.loads(last.removeprefix(FIGURES))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", action="store_true", help="the server's print of a school's assets")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("counts", type=int, nargs="*", default=list(DEFAULT_COUNTS))
+    args = parser.parse_args()
+    if args.one is not None:
+        print(FIGURES + json.dumps((run_server if args.server else run_one)(args.one)))
         return
-    server = argv[:1] == ["--server"]
-    counts = [int(arg) for arg in argv[server:]] or DEFAULT_COUNTS
-    print(f"layout {LAYOUT}, Python {sys.version.split()[0]}{', server on SQLite' if server else ''}")
-    for count in counts:
-        subprocess.run([sys.executable, __file__, "--one-server" if server else "--one", str(count)], check=True)
+    # Only here: a run's process is measured for its peak memory, and bench.common brings SQLAlchemy.
+    from bench.common import machine, print_spreads
+    print(f"layout {LAYOUT}{', server on SQLite' if args.server else ''}; {machine()}", flush=True)
+    for count in args.counts:
+        runs = [one_run(count, args.server) for _ in range(args.runs)]
+        print_spreads(f"{count} {'assets' if args.server else 'labels'}", runs, fmt="{:.0f}", unit="")
+        print(flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -6,7 +6,7 @@ inspections of which P carry a photo (a 1280×960 JPEG made in the page, ~200 kB
 phone photo is). The server comes back and "立即同步" is pressed; the clock runs until the pending
 badge is 0 and every photo is uploaded. The progress bar's text is sampled while it runs.
 
-    .venv/bin/python bench/pwa_sync_bench.py [--records 500] [--photos 100] [--runs 1]
+    .venv/bin/python bench/pwa_sync_bench.py [--records 500] [--photos 100] [--runs 3]
 
 DATABASE_URL=postgresql+psycopg://... runs the server on PostgreSQL (an empty database of yours).
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import Spread, machine  # noqa: E402
 
 PASSWORD = "bench-password-1"  # noqa: S105 (a throwaway user of a temporary database)
 
@@ -170,7 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=500)
     parser.add_argument("--photos", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     results = [run_once(args.records, args.photos) for _ in range(args.runs)]
     for i, r in enumerate(results, 1):
@@ -180,8 +181,8 @@ def main() -> None:
         shown = [s for s in r["samples"] if s[1]]
         marks = shown[:: max(1, len(shown) // 6)] + shown[-1:]
         print("   progress seen:", "; ".join(f"{t}s {text} (badge {badge})" for t, text, badge in marks))
-    if len(results) > 1:
-        print(f"median {statistics.median(r['elapsed'] for r in results):.1f} s")
+    print(f"drained in {Spread.of([r['elapsed'] for r in results]).format('{:.1f}', ' s')} "
+          f"(median of {len(results)} runs, min–max); {machine()}")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ step() {
 
 {
   echo "run_all: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GB memory, $(date -u '+%Y-%m-%d %H:%M UTC')"
-  step $PY bench/labels_bench.py
-  step $PY bench/labels_bench.py --server
+  step $PY bench/labels_bench.py --runs $RUNS
+  step $PY bench/labels_bench.py --server --runs $RUNS
   step $PY bench/assets_bench.py --runs $RUNS
   step $PY bench/assets_bench.py --runs $RUNS --database-url "$PG_URL"
   step $PY bench/first_pull.py --runs $RUNS
