@@ -105,7 +105,7 @@ FIGURES = "figures: "
 def one_run(count: int, server: bool) -> dict[str, float]:
     """One run in a fresh process (its own peak memory); its figures come back on its last line."""
     done = subprocess.run([sys.executable, __file__, *(["--server"] if server else []), "--one", str(count)],
-                          check=True, capture_output=True, text=True)
+                          check=True, stdout=subprocess.PIPE, text=True)  # its errors go straight to the terminal
     *lines, last = done.stdout.splitlines()
     print("\n".join(lines), flush=True)
     return json.loads(last.removeprefix(FIGURES))

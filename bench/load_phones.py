@@ -16,7 +16,7 @@ to the same server before the others start. From it comes the burst floor: when 
 the same moment on a machine with c cores, the k-th cannot be answered before k × (one push alone) / c,
 so the p95 of a fully simultaneous burst is at least 0.95 × n × solo / c, however the server queues
 them. How simultaneous the burst really was: the time in which 90% of the pushes were sent (their 5th to
-95th percentile); the spread of the pushes, more than anything in the server, moves p95 from run to run.
+95th percentile); the spread of the pushes moves p95 from run to run as much as the server does.
 Server CPU is what the gunicorn processes used during the storm (the rest of the machine ran the
 phones). Afterwards the database is checked against what the phones sent: every record uuid stored
 exactly once, every photo present. The client does not retry (an error
