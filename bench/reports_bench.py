@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import database, database_name, machine, migrated_app, print_spreads, timed
 from server.extensions import db
-from server.models import Action, Building, Inspection, InspectionAnswer, Room, Site, TemplateVersion, User
+from server.models import Action, Building, Inspection, Room, Site, TemplateVersion, User
 from server.services import exports, reports, templates
 from server.services.checklists import evaluate
 
 ROOMS_PER_FLOOR, FLOORS = 20, 6
-CHUNK = 20_000
+CHUNK = 2_000  # inspections per INSERT
 ZONES = ["主食库", "副食库", "粗加工间", "切配间", "烹饪间", "备餐间", "留样间", "餐具消毒间", "学生餐厅", "教师餐厅"]
 
 
@@ -75,12 +75,11 @@ def _answers(template: TemplateVersion, rng: random.Random, fail_rate: float) ->
 
 
 class _Writer:
-    """Inspections and their answers as the handler would store them, written in large batches."""
+    """Inspections as the handler would store them, written in large batches."""
 
     def __init__(self, site_id: int):
         self.site_id, self.next_id = site_id, 1
         self.inspections: list[dict] = []
-        self.answers: list[dict] = []
         self.actions: list[dict] = []
 
     def add(self, template: TemplateVersion, room_id: int, inspector_id: int, at: datetime, answers: dict,
@@ -92,10 +91,8 @@ class _Writer:
             template_version_id=template.id, category=template.category, room_id=room_id, asset_id=None,
             inspector_id=inspector_id, device_id=None, recorded_at=at, received_at=at, performed_at=at,
             day=(at + timedelta(hours=8)).date(), scanned=True, score=result.score, max_score=result.max_score,
-            phone_score=None, failed_count=len(result.failures), flags=[], note=None, photos=[]))
-        self.answers += [dict(inspection_id=inspection_id, item_key=j.item["key"], outcome=j.outcome,
-                              deduction=j.deduction, points=j.points, value=j.value, text=j.text, note=None,
-                              photos=[]) for j in result.judged]
+            phone_score=None, failed_count=len(result.failures), flags=[], note=None, photos=[],
+            answers=[j.stored() for j in result.judged]))
         if with_actions:
             self.actions += [dict(
                 site_id=self.site_id, version=1, inspection_id=inspection_id, item_key=j.item["key"],
@@ -104,11 +101,11 @@ class _Writer:
                 status="verified" if at.date() < date.today() - timedelta(days=3) else "open",
                 evidence_photos=[], fix_photos=[], repeat_count=0, flags=[], created_at=at)
                 for j in result.failures if j.item.get("creates_action", True)]
-        if len(self.answers) >= CHUNK:
+        if len(self.inspections) >= CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        for model, rows in ((Inspection, self.inspections), (InspectionAnswer, self.answers), (Action, self.actions)):
+        for model, rows in ((Inspection, self.inspections), (Action, self.actions)):
             if rows:
                 db.session.execute(insert(model), rows)
             rows.clear()

@@ -2,7 +2,7 @@
 checklist) posted to gunicorn on loopback; then the same records again in new batches (all
 duplicates); and, timed in the same run, the raw sqlite3 executemany INSERT OR IGNORE of the same rows
 into a table with a UNIQUE uuid, the limit SQLite itself sets for one row per record. On SQLite it also
-times the rows the server actually stores per inspection (ledger row, inspection, one row per answer)
+times the rows the server actually stores per inspection (its ledger row and the inspection)
 written the same raw way into a copy of the server's database: the floor of this schema.
 
     .venv/bin/python bench/sync_ingest.py [--runs 3] [--batches 6] [--type inspection|bench_note]
@@ -145,7 +145,7 @@ def raw_sqlite(batches: list[list[dict]], workdir: Path) -> float:
 
 
 def raw_sqlite_schema(database: Path, records: int, workdir: Path) -> float:
-    """The rows the server stores per inspection (its ledger row, the inspection, one row per answer),
+    """The rows the server stores per inspection (its ledger row and the inspection, answers included),
     written with sqlite3 executemany into a copy of the server's own database (its indexes and foreign
     keys included), a commit per 500: what this schema costs SQLite itself, in records per second. The
     rows are copies of a stored inspection's, with new ids and uuids, built before the clock starts."""
@@ -157,17 +157,14 @@ def raw_sqlite_schema(database: Path, records: int, workdir: Path) -> float:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     tables = {name: _sample_rows(conn, name, where, limit) for name, where, limit in (
-        ("sync_record", "type = 'inspection'", 1), ("inspection", "1", 1),
-        ("inspection_answer", "inspection_id = (SELECT min(id) FROM inspection)", 100))}
+        ("sync_record", "type = 'inspection'", 1), ("inspection", "1", 1))}
     next_id = conn.execute("SELECT max(id) FROM inspection").fetchone()[0] + 1
     batches = []
     for start in range(0, records, BATCH):
         ids = range(next_id + start, next_id + min(start + BATCH, records))
         batches.append({
             "sync_record": [_copy_of(tables["sync_record"], 0, uuid=uuid7()) for _ in ids],
-            "inspection": [_copy_of(tables["inspection"], 0, id=i, uuid=uuid7()) for i in ids],
-            "inspection_answer": [_copy_of(tables["inspection_answer"], n, inspection_id=i)
-                                  for i in ids for n in range(len(tables["inspection_answer"][1]))]})
+            "inspection": [_copy_of(tables["inspection"], 0, id=i, uuid=uuid7()) for i in ids]})
     start = time.perf_counter()
     for batch in batches:
         conn.execute("BEGIN IMMEDIATE")

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, select, text
+from sqlalchemy import JSON, String, Table, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def _insert_for(dialect: str):
@@ -34,6 +35,17 @@ def insert_if_new(conn: Connection, table: Table, values: dict[str, Any]) -> boo
     built once per table: on the calls made for every photo and every batch, building it and its cache
     key from the values cost more than running it."""
     return conn.execute(_insert_if_new(conn.dialect.name, table), values).first() is not None
+
+
+def json_array_items(dialect: str, column: ColumnElement, alias: str, *fields: str):
+    """The elements of a JSON array of objects in `column`, as a FROM item named `alias`, and each of
+    `fields` of an element as a text column expression. Join it ON true: the function reads the row
+    it is joined to (LATERAL by nature on both engines)."""
+    if dialect == "postgresql":
+        items = func.json_array_elements(column).table_valued("value").render_derived(name=alias)
+        return items, [items.c.value.op("->>", return_type=String)(name) for name in fields]
+    items = func.json_each(column).table_valued("value").alias(alias)
+    return items, [func.json_extract(items.c.value, f"$.{name}", type_=String) for name in fields]
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:

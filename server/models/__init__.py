@@ -33,7 +33,6 @@ from server.models.inspections import (
     Action,
     ActionEvent,
     Inspection,
-    InspectionAnswer,
     TemplateVersion,
 )
 from server.models.labels import LABEL_STATUSES, Label
@@ -73,7 +72,6 @@ __all__ = [
     "Building",
     "Device",
     "Inspection",
-    "InspectionAnswer",
     "Label",
     "LedgerImport",
     "LoginFailure",

@@ -1,10 +1,10 @@
-"""Checklist templates (versioned), inspection records with one row per answered item, and the
-corrective actions (整改) that failed items become."""
+"""Checklist templates (versioned), inspection records with their judged items, and the corrective
+actions (整改) that failed items become."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, SiteScoped, Syncable, utcnow
@@ -51,8 +51,7 @@ class TemplateVersion(Syncable, Base):
 
 
 class Inspection(SiteScoped, Base):
-    """One filled checklist. Kept as the phone sent it (answers) and as the server judged it (score,
-    per-item outcomes in InspectionAnswer, flags)."""
+    """One filled checklist, as the server judged it: score, flags, and each item's outcome in `answers`."""
 
     __tablename__ = "inspection"
     __table_args__ = (
@@ -84,32 +83,18 @@ class Inspection(SiteScoped, Base):
     flags: Mapped[list] = mapped_column(JSON, default=list)
     note: Mapped[str | None] = mapped_column(Text)
     photos: Mapped[list] = mapped_column(JSON, default=list)
+    # Every item in the template's order, judged (checklists.Judged.stored): {"key", "outcome" (pass /
+    # fail / na, null for text and photo items), and where it has one "deduction", "points", "value",
+    # "text", "note", "photos"}. One document with the inspection: an inspection is written once and
+    # read whole, and rows per item cost a push more than the inspection itself (reports read the items
+    # through sync.sql.json_array_items). The server default is for the rows the column was added to.
+    answers: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     template_version: Mapped[TemplateVersion] = relationship()
     room: Mapped[Room | None] = relationship()
     asset: Mapped[Asset | None] = relationship()
     inspector: Mapped[User] = relationship()
-    answers: Mapped[list[InspectionAnswer]] = relationship(back_populates="inspection", order_by="InspectionAnswer.id")
 
-
-class InspectionAnswer(Base):
-    """One item of one inspection, judged: reports count outcomes and deductions from these rows."""
-
-    __tablename__ = "inspection_answer"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"), index=True)
-    item_key: Mapped[str] = mapped_column(String(64))
-    # pass / fail / na for items that can fail; None for text and photo items.
-    outcome: Mapped[str | None] = mapped_column(String(8))
-    deduction: Mapped[float] = mapped_column(Float, default=0.0)
-    points: Mapped[float | None] = mapped_column(Float)
-    value: Mapped[float | None] = mapped_column(Float)
-    text: Mapped[str | None] = mapped_column(Text)
-    note: Mapped[str | None] = mapped_column(Text)
-    photos: Mapped[list] = mapped_column(JSON, default=list)
-
-    inspection: Mapped[Inspection] = relationship(back_populates="answers")
 
 
 class Action(Syncable, Base):

@@ -34,6 +34,19 @@ class Judged:
     def failed(self) -> bool:
         return self.outcome == "fail"
 
+    def stored(self) -> dict[str, Any]:
+        """The item as its inspection keeps it (Inspection.answers): key and judgement, with only the
+        values it has (most items of a passed check have no note, value, text or photos)."""
+        kept: dict[str, Any] = {"key": self.item["key"], "outcome": self.outcome}
+        if self.deduction:
+            kept["deduction"] = self.deduction
+        for name in ("points", "value", "text", "note"):
+            if getattr(self, name) is not None:
+                kept[name] = getattr(self, name)
+        if self.photos:
+            kept["photos"] = self.photos
+        return kept
+
 
 @dataclass
 class Evaluation:

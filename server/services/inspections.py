@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from server.models import Action, Asset, Inspection, InspectionAnswer, Room, TemplateVersion, User
+from server.models import Action, Asset, Inspection, Room, TemplateVersion, User
 from server.services import actions
 from server.services.checklists import Evaluation, evaluate, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
@@ -58,10 +58,9 @@ class _Known:
 
 @dataclass
 class _Checked:
-    """One inspection judged against its template: its row and answer rows, ready to be inserted."""
+    """One inspection judged against its template: its row, ready to be inserted."""
 
     row: dict
-    answers: list[tuple]
     template: TemplateVersion
     room: _RoomFacts | None
     evaluation: Evaluation
@@ -144,27 +143,18 @@ def _flags(template: TemplateVersion, evaluation: Evaluation, phone_score: float
     return flags
 
 
-ANSWER_COLUMNS = ("item_key", "outcome", "deduction", "points", "value", "text", "note", "photos")
-
-
-def _answer_rows(evaluation: Evaluation) -> list[tuple]:
-    """Values in ANSWER_COLUMNS order."""
-    return [(j.item["key"], j.outcome, j.deduction, j.points, j.value, j.text, j.note, j.photos)
-            for j in evaluation.judged]
-
-
 @dataclass
 class _Judgement:
     """A record's answers judged against its checklist version (which never changes once published)."""
 
     template: TemplateVersion
     evaluation: Evaluation
-    answers: list[tuple]
+    answers: list[dict]  # as Inspection.answers keeps them
 
 
 def _judgement(template: TemplateVersion, record: IncomingRecord) -> _Judgement:
     evaluation = evaluate(template.items, template.scoring, template.max_score, record.data["answers"])
-    return _Judgement(template, evaluation, _answer_rows(evaluation))
+    return _Judgement(template, evaluation, [j.stored() for j in evaluation.judged])
 
 
 def precheck_inspections(session: Session, site_id: int, records: list[IncomingRecord]) -> None:
@@ -201,22 +191,18 @@ def _check(ctx: ApplyContext, known: _Known, record: IncomingRecord) -> _Checked
            "day": actions.local_day(performed_at), "scanned": data.get("scanned", False),
            "score": evaluation.score, "max_score": evaluation.max_score, "phone_score": data.get("score"),
            "failed_count": len(evaluation.failures), "flags": _flags(template, evaluation, data.get("score"), skewed),
-           "note": data.get("note"), "photos": list(data.get("photos") or [])}
-    return _Checked(row, judgement.answers, template, room, evaluation)
+           "note": data.get("note"), "photos": list(data.get("photos") or []), "answers": judgement.answers}
+    return _Checked(row, template, room, evaluation)
 
 
 def _insert(session: Session, checked: list[_Checked]) -> list[int]:
-    """The inspections and their answers, straight to the driver (COPY on PostgreSQL); the inspections'
-    ids in record order. Neither table is in the change feed or versioned, and per row the ORM's unit of
-    work, and even SQLAlchemy's own executemany, cost more than the database's write."""
+    """The inspections, straight to the driver (COPY on PostgreSQL); their ids in record order. They are
+    not in the change feed or versioned, and per row the ORM's unit of work, and even SQLAlchemy's own
+    executemany, cost more than the database's write."""
     conn = session.connection()
     ids = reserve_ids(conn, Inspection.__table__, len(checked))
-    inspection_columns = ("id", *checked[0].row)
-    insert_rows(conn, Inspection.__table__, inspection_columns,
+    insert_rows(conn, Inspection.__table__, ("id", *checked[0].row),
                 [(inspection_id, *c.row.values()) for inspection_id, c in zip(ids, checked, strict=True)])
-    insert_rows(conn, InspectionAnswer.__table__, ("inspection_id", *ANSWER_COLUMNS),
-                [(inspection_id, *answer) for inspection_id, c in zip(ids, checked, strict=True)
-                 for answer in c.answers])
     return ids
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from server.models import (
@@ -23,7 +23,6 @@ from server.models import (
     Action,
     Building,
     Inspection,
-    InspectionAnswer,
     Room,
     TemplateVersion,
     User,
@@ -31,6 +30,7 @@ from server.models import (
 )
 from server.services.actions import CANTEEN_CATEGORIES, UNRESOLVED, local_day
 from server.services.errors import NotFound, ValidationFailed
+from sync.sql import json_array_items
 
 DORM_CATEGORY = "dorm"
 BEST_WORST = 5
@@ -122,17 +122,17 @@ def _deductions(session: Session, versions: dict[int, int]) -> dict[int, list[di
         return {}
     texts = _item_texts(session, set(versions.values()))
     found: dict[int, list[dict]] = {}
-    for answer in session.execute(
-            select(InspectionAnswer.inspection_id, InspectionAnswer.item_key, InspectionAnswer.deduction,
-                   InspectionAnswer.note, InspectionAnswer.photos)
-            .where(InspectionAnswer.inspection_id.in_(versions), InspectionAnswer.outcome == "fail")
-            .order_by(InspectionAnswer.inspection_id, InspectionAnswer.id)):
-        item = texts.get((versions[answer.inspection_id], answer.item_key), {})
-        points = answer.deduction if item.get("kind") == "deduction" else float(item.get("points") or 0)
-        found.setdefault(answer.inspection_id, []).append({
-            "item_key": answer.item_key, "text": item.get("text", answer.item_key),
-            "text_en": item.get("text_en", ""), "points": _round(points), "note": answer.note,
-            "photos": list(answer.photos or [])})
+    for inspection_id, answers in session.execute(
+            select(Inspection.id, Inspection.answers).where(Inspection.id.in_(versions), Inspection.failed_count > 0)):
+        for answer in answers:
+            if answer["outcome"] != "fail":
+                continue
+            item = texts.get((versions[inspection_id], answer["key"]), {})
+            points = answer.get("deduction", 0.0) if item.get("kind") == "deduction" else float(item.get("points") or 0)
+            found.setdefault(inspection_id, []).append({
+                "item_key": answer["key"], "text": item.get("text", answer["key"]),
+                "text_en": item.get("text_en", ""), "points": _round(points), "note": answer.get("note"),
+                "photos": list(answer.get("photos", []))})
     return found
 
 
@@ -208,14 +208,16 @@ def _ranking_row(level: str, row, previous) -> dict:
 
 # -- canteen compliance --------------------------------------------------------------------------
 
-def _canteen_answers(site_id: int, first: date, last: date):
-    """The judged answers of canteen checks in the period, materialised once per query: left to itself
+def _canteen_answers(session: Session, site_id: int, first: date, last: date):
+    """The judged items of canteen checks in the period, materialised once per query: left to itself
     SQLite's planner would walk a room (or day) index across every dorm check of the year instead."""
+    items, (item_key, outcome) = json_array_items(session.get_bind().dialect.name, Inspection.answers, "item",
+                                                  "key", "outcome")
     return (select(Inspection.id, Inspection.room_id, Inspection.day, Inspection.template_version_id,
-                   InspectionAnswer.item_key, InspectionAnswer.outcome)
-            .join(InspectionAnswer, InspectionAnswer.inspection_id == Inspection.id)
+                   item_key.label("item_key"), outcome.label("outcome"))
+            .join(items, true())
             .where(Inspection.site_id == site_id, Inspection.category.in_(CANTEEN_CATEGORIES),
-                   Inspection.day.between(first, last), InspectionAnswer.outcome.in_(("pass", "fail")))
+                   Inspection.day.between(first, last), outcome.in_(("pass", "fail")))
             .cte("canteen_answers").prefix_with("MATERIALIZED"))
 
 
@@ -235,7 +237,7 @@ def _summed(counts):
 
 
 def canteen_compliance(session: Session, site_id: int, first: date, last: date) -> dict:
-    answers = _canteen_answers(site_id, first, last)
+    answers = _canteen_answers(session, site_id, first, last)
     by_zone = _counted_by(answers, answers.c.room_id)
     zones = session.execute(
         select(Room.id, Room.name, by_zone.c.checks, by_zone.c.evaluated, by_zone.c.failed)
