@@ -30,10 +30,8 @@ step() {
   step $PY bench/first_pull.py --runs $RUNS --database-url "$PG_URL"
   step $PY bench/sync_ingest.py --runs $RUNS
   step $PY bench/sync_ingest.py --runs $RUNS --database-url "$PG_URL"
-  # Benchmarks other areas are adding are run once they are there.
-  for extra in bench/reports_bench.py; do
-    if [ -f "$extra" ]; then step $PY "$extra" --runs $RUNS; fi
-  done
+  step $PY bench/reports_bench.py --runs $RUNS
+  step $PY bench/reports_bench.py --runs $RUNS --database-url "$PG_URL"
   step $PY bench/load_phones.py --runs $RUNS
   step $PY bench/load_phones.py --runs $RUNS --database-url "$PG_URL"
   step $PY bench/pwa_lighthouse.py --runs $RUNS
