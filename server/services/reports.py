@@ -93,13 +93,13 @@ def daily_notice(session: Session, site_id: int, day: date) -> dict:
     rooms = _dorm_rooms(site_id).subquery()
     rows = session.execute(
         select(rooms, daily.c.id.label("inspection_id"), daily.c.score, User.display_name.label("inspector"),
-               Inspection.template_version_id, Inspection.photos, Inspection.note)
+               Inspection.template_version_id, Inspection.photos, Inspection.note, Inspection.answers)
         .outerjoin(daily, daily.c.room_id == rooms.c.id)
         .outerjoin(Inspection, Inspection.id == daily.c.id)
         .outerjoin(User, User.id == Inspection.inspector_id)
         .order_by(rooms.c.building, rooms.c.floor, rooms.c.name)).all()
     checked = [r for r in rows if r.inspection_id is not None]
-    deductions = _deductions(session, {r.inspection_id: r.template_version_id for r in checked})
+    deductions = _deductions(session, checked)
     summary = session.execute(select(func.count(daily.c.id), func.avg(daily.c.score), func.max(daily.c.score),
                                      func.min(daily.c.score))).one()
     return {
@@ -116,24 +116,18 @@ def daily_notice(session: Session, site_id: int, day: date) -> dict:
     }
 
 
-def _deductions(session: Session, versions: dict[int, int]) -> dict[int, list[dict]]:
-    """Failed items of these inspections with the points they lost, in their version's words."""
-    if not versions:
-        return {}
-    texts = _item_texts(session, set(versions.values()))
-    found: dict[int, list[dict]] = {}
-    for inspection_id, answers in session.execute(
-            select(Inspection.id, Inspection.answers).where(Inspection.id.in_(versions), Inspection.failed_count > 0)):
-        for answer in answers:
-            if answer["outcome"] != "fail":
-                continue
-            item = texts.get((versions[inspection_id], answer["key"]), {})
-            points = answer.get("deduction", 0.0) if item.get("kind") == "deduction" else float(item.get("points") or 0)
-            found.setdefault(inspection_id, []).append({
-                "item_key": answer["key"], "text": item.get("text", answer["key"]),
-                "text_en": item.get("text_en", ""), "points": _round(points), "note": answer.get("note"),
-                "photos": list(answer.get("photos", []))})
-    return found
+def _deductions(session: Session, checked: list) -> dict[int, list[dict]]:
+    """The failed items of these checks (rows with inspection_id, template_version_id and answers) with
+    the points they lost, in their version's words."""
+    texts = _item_texts(session, {r.template_version_id for r in checked})
+    return {r.inspection_id: [_deduction(texts.get((r.template_version_id, a["key"]), {}), a)
+                              for a in r.answers if a["outcome"] == "fail"] for r in checked}
+
+
+def _deduction(item: dict, answer: dict) -> dict:
+    points = answer.get("deduction", 0.0) if item.get("kind") == "deduction" else float(item.get("points") or 0)
+    return {"item_key": answer["key"], "text": item.get("text", answer["key"]), "text_en": item.get("text_en", ""),
+            "points": _round(points), "note": answer.get("note"), "photos": list(answer.get("photos", []))}
 
 
 def _all_photos(own: list | None, deductions: list[dict]) -> list[str]:
