@@ -55,7 +55,7 @@ def _take_phone(session: Session, conflict: SyncConflict) -> None:
                        {"type": conflict.type})
     device = conflict.device
     received_at = as_utc(conflict.received_at)
-    rec = prepare(0, conflict.payload, frozenset(device.user.roles), received_at, {})
+    rec = prepare(0, conflict.payload, frozenset(device.user.roles), received_at)
     if rec.errors is not None:
         raise ValidationFailed("the phone's version is no longer valid", {"fields": rec.errors})
     ctx = ApplyContext(session, conflict.site_id, device.user_id, device.id, received_at)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from marshmallow import Schema
@@ -110,6 +111,12 @@ class RecordHandler:
     # runs while another worker writes. It may set each record's `prechecked`; apply and apply_many use
     # that when present and do the work themselves when it is None (held records, resolved conflicts).
     precheck: Callable[[Session, int, list[IncomingRecord]], None] | None = None
+
+    @cached_property
+    def loader(self) -> Schema:
+        """The one instance of `schema` every record of this type is loaded with: building a schema costs
+        more than loading a record with it, and loading changes nothing in it."""
+        return self.schema()
 
 
 _handlers: dict[str, RecordHandler] = {}

@@ -119,8 +119,7 @@ class _RecordFailed(Exception):
 def read_batch(records: list, roles: frozenset[str], received_at: datetime | None = None) -> Batch:
     """Read and validate every record; needs no database, so it can run before the write transaction."""
     received_at = received_at or utcnow()
-    schemas: dict[str, Any] = {}
-    prepared = [prepare(i, raw, roles, received_at, schemas) for i, raw in enumerate(records)]
+    prepared = [prepare(i, raw, roles, received_at) for i, raw in enumerate(records)]
     return Batch(prepared, batch_hash(prepared), received_at)
 
 
@@ -389,11 +388,10 @@ def retry_held(session: Session, site_id: int, now: datetime | None = None) -> N
     if not ids:
         return
     held = session.scalars(select(SyncRecord).where(SyncRecord.id.in_(ids)).order_by(SyncRecord.id)).all()
-    schemas: dict[str, Any] = {}
     for row in held:
         device = session.get(Device, row.device_id)
         ctx = ApplyContext(session, site_id, device.user_id, device.id, as_utc(row.received_at))
-        p = prepare(0, row.payload, frozenset(device.user.roles), ctx.received_at, schemas)
+        p = prepare(0, row.payload, frozenset(device.user.roles), ctx.received_at)
         outcome = Outcome("rejected", errors=p.errors) if p.errors is not None else apply_one(session, ctx, p)
         if outcome.status == "held" and now - ctx.received_at > HOLD_FOR:
             outcome = Outcome("rejected", errors={"record": [f"could not be applied: {outcome.held_reason}"]},

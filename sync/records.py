@@ -19,6 +19,7 @@ ENVELOPE_FIELDS = frozenset(("uuid", "type", "recorded_at", "base_version", "dat
 # A phone clock further than this from the server's is flagged and not trusted for reports.
 MAX_CLOCK_SKEW = timedelta(days=1)
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 USED_UUID = {"uuid": ["this uuid was already used for different content; the first is kept"]}
 
 
@@ -52,6 +53,8 @@ def content_hash(raw: Any) -> str:
 def canonical_uuid(value: Any) -> str | None:
     if not isinstance(value, str) or len(value) > 64:
         return None
+    if CANONICAL_UUID.match(value):  # as phones send them: no need to parse and print it again
+        return value
     try:
         return str(uuid_lib.UUID(value))
     except ValueError:
@@ -98,7 +101,7 @@ def _photo_errors(photos: list[str]) -> dict | None:
     return {"data": {"photos": ["each photo is the lowercase sha256 hex of its bytes"]}} if bad else None
 
 
-def prepare(index: int, raw: Any, roles: frozenset[str], received_at: datetime, schemas: dict[str, Any]) -> Prepared:
+def prepare(index: int, raw: Any, roles: frozenset[str], received_at: datetime) -> Prepared:
     """Read one record; anything wrong with it becomes field errors, never an exception."""
     if not isinstance(raw, dict):
         return Prepared(index, None, raw, content_hash=content_hash(raw),
@@ -116,7 +119,7 @@ def prepare(index: int, raw: Any, roles: frozenset[str], received_at: datetime, 
     rec.handler = handlers.get(rec.type)
     rec.errors = _handler_errors(rec, roles)
     if rec.errors is None:
-        _load_data(rec, schemas)
+        _load_data(rec)
     return rec
 
 
@@ -128,12 +131,9 @@ def _handler_errors(rec: Prepared, roles: frozenset[str]) -> dict | None:
     return None
 
 
-def _load_data(rec: Prepared, schemas: dict[str, Any]) -> None:
-    schema = schemas.get(rec.type)
-    if schema is None:
-        schema = schemas[rec.type] = rec.handler.schema()
+def _load_data(rec: Prepared) -> None:
     try:
-        data = schema.load(rec.raw["data"])
+        data = rec.handler.loader.load(rec.raw["data"])
     except ValidationError as exc:
         rec.errors = {"data": exc.normalized_messages()}
         return

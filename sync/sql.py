@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, func, select, text
+from sqlalchemy import JSON, String, Table, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -136,16 +136,24 @@ def _insert_new_sqlite(conn: Connection, table: Table, columns: Sequence[str], r
 def _taken_keys(conn: Connection, table: Table, unique: Sequence[str], keys: list[tuple]) -> set[tuple]:
     """Which of `keys` (values of the `unique` columns) the table holds. Asked as equality on the leading
     columns and IN on the last: SQLite answers a row-value IN by scanning the whole index."""
-    *leading, last = (table.c[name] for name in unique)
+    query = _taken_query(table, tuple(unique))
     by_prefix: dict[tuple, list] = {}
     for key in keys:
         by_prefix.setdefault(key[:-1], []).append(key[-1])
     taken: set[tuple] = set()
     for prefix, values in by_prefix.items():
         for chunk in _chunks(values, 500):
-            query = select(last).where(*(c == v for c, v in zip(leading, prefix, strict=True)), last.in_(chunk))
-            taken.update((*prefix, value) for value in conn.execute(query).scalars())
+            params = {f"k{i}": value for i, value in enumerate(prefix)}
+            taken.update((*prefix, value) for value in conn.execute(query, {**params, "last": chunk}).scalars())
     return taken
+
+
+@functools.cache
+def _taken_query(table: Table, unique: tuple[str, ...]):
+    """Built once per table: building it per call (and its cache key) cost more than running it."""
+    *leading, last = (table.c[name] for name in unique)
+    return select(last).where(*(c == bindparam(f"k{i}") for i, c in enumerate(leading)),
+                              last.in_(bindparam("last", expanding=True)))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -1,6 +1,7 @@
 """Push over real HTTP: idempotency, batch replay, quarantine, held records, limits (fault-cases.md)."""
 from __future__ import annotations
 
+import gc
 import uuid as uuid_lib
 
 import pytest
@@ -215,3 +216,12 @@ def test_a_value_the_database_cannot_store_is_rejected_not_held(phone, app):
     assert status[1] == "accepted" and status[0] in ("accepted", "rejected")
     assert count(app, SyncRecord, SyncRecord.status == "held") == 0
     assert count(app, SyncQuarantine) == (1 if status[0] == "rejected" else 0)
+
+
+@pytest.mark.parametrize("body", [{"batch_id": str(uuid_lib.uuid4()), "records": [record(data={"name": "A"})]},
+                                  {"batch_id": "not a uuid", "records": []}])
+def test_a_push_leaves_the_garbage_collector_on_whatever_its_answer(factory, body):
+    # A push pauses the collector while its batch is in memory; a process left without it would grow.
+    api = factory.api_user("s1", ("inspector",))
+    assert api.post("/api/v1/sync/push", json=body).status_code in (200, 422)
+    assert gc.isenabled()

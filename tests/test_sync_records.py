@@ -35,10 +35,10 @@ def test_a_resend_gets_the_first_outcome_and_other_content_a_conflict():
 
 
 def test_prepare_turns_every_problem_into_field_errors():
-    assert prepare(0, [], INSPECTOR, NOW, {}).errors == {"record": ["each record is an object"]}
-    assert set(prepare(0, {"uuid": "x", "type": 3, "extra": 1}, INSPECTOR, NOW, {}).errors) == \
+    assert prepare(0, [], INSPECTOR, NOW).errors == {"record": ["each record is an object"]}
+    assert set(prepare(0, {"uuid": "x", "type": 3, "extra": 1}, INSPECTOR, NOW).errors) == \
         {"uuid", "type", "recorded_at", "data", "extra"}
-    assert "roles" in prepare(0, record("test_room_rename", {"key": "k", "new_name": "n"}), INSPECTOR, NOW,
-                              {}).errors["type"][0]
-    good = prepare(0, record(data={"name": "A"}, recorded_at="1970-01-01T00:00:00Z"), INSPECTOR, NOW, {})
+    assert "roles" in prepare(0, record("test_room_rename", {"key": "k", "new_name": "n"}), INSPECTOR,
+                              NOW).errors["type"][0]
+    good = prepare(0, record(data={"name": "A"}, recorded_at="1970-01-01T00:00:00Z"), INSPECTOR, NOW)
     assert good.errors is None and good.clock_skew and good.incoming.data["kind"] == "dorm"

@@ -38,11 +38,17 @@ class Judged:
         """The item as its inspection keeps it (Inspection.answers): key and judgement, with only the
         values it has (most items of a passed check have no note, value, text or photos)."""
         kept: dict[str, Any] = {"key": self.item["key"], "outcome": self.outcome}
+        # Spelled out, not a loop over the names: this runs for every item of every pushed checklist.
         if self.deduction:
             kept["deduction"] = self.deduction
-        for name in ("points", "value", "text", "note"):
-            if getattr(self, name) is not None:
-                kept[name] = getattr(self, name)
+        if self.points is not None:
+            kept["points"] = self.points
+        if self.value is not None:
+            kept["value"] = self.value
+        if self.text is not None:
+            kept["text"] = self.text
+        if self.note is not None:
+            kept["note"] = self.note
         if self.photos:
             kept["photos"] = self.photos
         return kept
@@ -199,9 +205,10 @@ def evaluate(items: list[dict], scoring: str, max_score: float, answers: dict[st
     """Judge every item of a filled checklist and compute its score; `errors` keyed by item key."""
     errors: dict[str, list[str]] = {}
     known = {item["key"] for item in items}
-    for key in answers:
-        if key not in known:
-            errors[key] = ["no such item in this template version"]
+    if not known.issuperset(answers):
+        for key in answers:
+            if key not in known:
+                errors[key] = ["no such item in this template version"]
     judged = []
     for item in items:
         item_errors: list[str] = []
