@@ -76,6 +76,15 @@ def handle_stale(exc: StaleDataError):
     return error_response(409, "version_conflict", "someone else changed this first; reload it", {})
 
 
+def handle_not_unicode(exc: UnicodeEncodeError):
+    """JSON can spell an unpaired surrogate ("\\ud800"); no text column of either database can hold one,
+    and the driver refuses it before anything is stored."""
+    if not wants_json():
+        return handle_unexpected(exc)
+    return error_response(422, "not_unicode", "some text is not Unicode (an unpaired surrogate, \\ud800 to "
+                          "\\udfff); send it as UTF-8 text", {})
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     if not wants_json():
@@ -87,4 +96,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(UnicodeEncodeError, handle_not_unicode)
     app.register_error_handler(Exception, handle_unexpected)

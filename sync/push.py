@@ -346,10 +346,15 @@ def _quarantine(session: Session, ctx: ApplyContext, records: list[tuple[Prepare
     if not records:
         return
     session.connection().execute(SyncQuarantine.__table__.insert(), [
-        {"site_id": ctx.site_id, "uuid": None if p.sent_uuid is None else str(p.sent_uuid)[:64],
-         "type": None if p.type is None else p.type[:64], "device_id": ctx.device_id, "user_id": ctx.user_id,
-         "reason": reason, "errors": errors, "payload": p.raw, "received_at": ctx.received_at}
+        {"site_id": ctx.site_id, "uuid": _as_text(p.sent_uuid, 64), "type": _as_text(p.type, 64),
+         "device_id": ctx.device_id, "user_id": ctx.user_id, "reason": reason, "errors": errors,
+         "payload": p.raw, "received_at": ctx.received_at}
         for p, errors in records])
+
+
+def _as_text(value: Any, limit: int) -> str | None:
+    """A value as sent, as a text column can hold it: cut to `limit`, an unpaired surrogate replaced."""
+    return None if value is None else str(value)[:limit].encode("utf-8", "replace").decode()
 
 
 def _write_conflicts(session: Session, ctx: ApplyContext, pairs: list[tuple[Prepared, RecordConflict]]) -> None:

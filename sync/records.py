@@ -21,6 +21,8 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 USED_UUID = {"uuid": ["this uuid was already used for different content; the first is kept"]}
+NOT_UNICODE = {"record": ["holds text that is not Unicode (an unpaired surrogate, \\ud800 to \\udfff); "
+                          "send the record again as UTF-8 text"]}
 
 
 @dataclass
@@ -44,10 +46,19 @@ class Prepared:
 
 def content_hash(raw: Any) -> str:
     """What "same content" means: everything the phone sent but the uuid, canonically encoded."""
+    return _hashed(raw)[0]
+
+
+def _hashed(raw: Any) -> tuple[str, bool]:
+    """The content hash, and whether the content is Unicode text throughout: JSON can spell an unpaired
+    surrogate ("\\ud800"), which no database text column can hold. Such content is hashed as it came."""
     body = {key: raw.get(key) for key in ("type", "recorded_at", "base_version", "data")} \
         if isinstance(raw, dict) else raw
     encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    try:
+        return hashlib.sha256(encoded.encode()).hexdigest(), True
+    except UnicodeEncodeError:
+        return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest(), False
 
 
 def canonical_uuid(value: Any) -> str | None:
@@ -103,14 +114,16 @@ def _photo_errors(photos: list[str]) -> dict | None:
 
 def prepare(index: int, raw: Any, roles: frozenset[str], received_at: datetime) -> Prepared:
     """Read one record; anything wrong with it becomes field errors, never an exception."""
+    hashed, is_unicode = _hashed(raw)
     if not isinstance(raw, dict):
-        return Prepared(index, None, raw, content_hash=content_hash(raw),
-                        errors={"record": ["each record is an object"]})
-    rec = Prepared(index, raw.get("uuid"), raw, uuid=canonical_uuid(raw.get("uuid")))
+        return Prepared(index, None, raw, content_hash=hashed, errors={"record": ["each record is an object"]})
+    rec = Prepared(index, raw.get("uuid"), raw, uuid=canonical_uuid(raw.get("uuid")), content_hash=hashed)
+    if not is_unicode:  # nothing of it goes to a text column: not its type, not its time
+        rec.errors = NOT_UNICODE
+        return rec
     rec.type = raw.get("type") if isinstance(raw.get("type"), str) else None
     rec.recorded_at_text = str(raw.get("recorded_at"))[:64]
     rec.recorded_at = parse_time(raw.get("recorded_at"))
-    rec.content_hash = content_hash(raw)
     errors = _envelope_errors(rec)
     if errors:
         rec.errors = errors

@@ -96,3 +96,9 @@ def test_unexpected_error_is_500_without_traceback(crashing_app):
     error = assert_error(resp, 500, "internal_error")
     assert "secret internals" not in resp.get_data(as_text=True)
     assert "Traceback" not in error["message"]
+
+
+def test_text_that_is_not_unicode_is_422_not_a_crash(admin_api):
+    resp = admin_api.post("/api/v1/buildings", data='{"name": "A\\ud800"}', content_type="application/json")
+    assert "Unicode" in assert_error(resp, 422, "not_unicode")["message"]
+    assert admin_api.get("/api/v1/buildings").get_json()["items"] == []

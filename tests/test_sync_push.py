@@ -218,6 +218,17 @@ def test_a_value_the_database_cannot_store_is_rejected_not_held(phone, app):
     assert count(app, SyncQuarantine) == (1 if status[0] == "rejected" else 0)
 
 
+def test_text_that_is_not_unicode_is_rejected_with_a_reason_and_kept(phone, app):
+    # JSON can spell an unpaired surrogate ("\ud800"); no database text column can hold it.
+    sent = [record(data={"name": "A", "note": "坏\ud800"}), record(data={"name": "B"}),
+            record(data={"name": "C"}) | {"uuid": "\udfff"}]
+    results = phone.push(sent).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted", "rejected"]
+    assert "Unicode" in results[0]["errors"]["record"][0] and "uuid" in results[2]["errors"]
+    assert room_names(app) == ["B"] and count(app, SyncQuarantine) == 2
+    assert phone.statuses(sent[:1]) == ["rejected"]  # the phone's retry gets the same answer
+
+
 @pytest.mark.parametrize("body", [{"batch_id": str(uuid_lib.uuid4()), "records": [record(data={"name": "A"})]},
                                   {"batch_id": "not a uuid", "records": []}])
 def test_a_push_leaves_the_garbage_collector_on_whatever_its_answer(factory, body):

@@ -9,7 +9,9 @@ Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class ErrorBodySchema(Schema):
-    code = fields.String(required=True)
+    code = fields.String(required=True, metadata={
+        "description": "the status's own (e.g. validation_failed) or a finer one, e.g. batch_mismatch, "
+                       "reset_required, or on any call not_unicode (422: a JSON string held an unpaired surrogate)"})
     message = fields.String(required=True)
     details = fields.Dict()
 
