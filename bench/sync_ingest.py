@@ -92,11 +92,11 @@ def dorm_checklist() -> tuple[dict, list[int]]:
     return {"id": template.id, "items": template.items}, list(dorms)
 
 
-def make_batches(template: dict, dorms: list[int], batches: int, type_: str) -> list[list[dict]]:
+def make_batches(template: dict, dorms: list[int], batches: int, type_: str, size: int = BATCH) -> list[list[dict]]:
     out = []
     for b in range(batches):
-        records = [school.record(school.inspection_data(template, dorms[(b * BATCH + i) % len(dorms)], "room", []))
-                   for i in range(BATCH)]
+        records = [school.record(school.inspection_data(template, dorms[(b * size + i) % len(dorms)], "room", []))
+                   for i in range(size)]
         for rec in records:
             rec["type"] = type_
             rec["data"]["note"] = "抽查:被子叠放整齐,鞋子摆放一条线,地面洁净干燥,无违章用电。"
