@@ -40,12 +40,13 @@ def authenticate() -> Identity:
     return identity
 
 
-def token_required(*roles: str):
+def token_required(*roles: str, reads_first: bool = False):
     """Authenticate the bearer token; with roles, the user needs at least one of them. A call that only
     reads goes on in the lookup's read-only transaction; for any other, on SQLite, the lookup's
     transaction ends here, so that the view writes in a transaction that holds the write lock from its
-    start, and only while it needs to (a push first reads and judges its batch). On PostgreSQL a call
-    that writes goes on in the lookup's transaction (server.db.begin_call)."""
+    start, and only while it needs to. A view that `reads_first` (a push reads and judges its batch)
+    goes on reading in the lookup's transaction and calls server.db.ready_to_write itself before it
+    writes. On PostgreSQL a call that writes goes on in the lookup's transaction (server.db.begin_call)."""
 
     def decorator(view):
         @wraps(view)
@@ -53,7 +54,7 @@ def token_required(*roles: str):
             identity = authenticate()
             if roles and not identity.roles.intersection(roles):
                 raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
-            if request.method not in READING_METHODS:
+            if request.method not in READING_METHODS and not reads_first:
                 ready_to_write(db.session)
             return view(*args, **kwargs)
 

@@ -125,7 +125,8 @@ def read_batch(records: list, roles: frozenset[str], received_at: datetime | Non
 
 def precheck(session: Session, caller: Caller, batch: Batch) -> None:
     """Let handlers do, before the write transaction, the part of applying that reads only what no push
-    changes (RecordHandler.precheck). Run it in a read-only transaction (server.db.reading)."""
+    changes (RecordHandler.precheck). Run it before the write transaction: on SQLite in a read-only one
+    (the API runs it in the token lookup's, server.auth.token_required(reads_first=True))."""
     valid = [p for p in batch.records if p.errors is None]
     for _, run in groupby(valid, key=lambda p: p.type):
         run = list(run)

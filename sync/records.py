@@ -21,6 +21,8 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 USED_UUID = {"uuid": ["this uuid was already used for different content; the first is kept"]}
+# How content is written before it is hashed; changing it would make every stored record's resend a conflict.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 NOT_UNICODE = {"record": ["holds text that is not Unicode (an unpaired surrogate, \\ud800 to \\udfff); "
                           "send the record again as UTF-8 text"]}
 
@@ -54,7 +56,7 @@ def _hashed(raw: Any) -> tuple[str, bool]:
     surrogate ("\\ud800"), which no database text column can hold. Such content is hashed as it came."""
     body = {key: raw.get(key) for key in ("type", "recorded_at", "base_version", "data")} \
         if isinstance(raw, dict) else raw
-    encoded = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    encoded = _CANONICAL_JSON.encode(body)
     try:
         return hashlib.sha256(encoded.encode()).hexdigest(), True
     except UnicodeEncodeError:

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.auth import current_site_id, current_user, token_required
-from server.db import reading
+from server.db import ready_to_write
 from server.extensions import db
 from server.services.errors import DomainError, Gone, TooLarge, ValidationFailed
 from sync import feed, push
@@ -158,7 +158,7 @@ def collector_paused(view):
 
 @blp.route("/push", methods=["POST"])
 @collector_paused
-@token_required()
+@token_required(reads_first=True)
 @body_limit("SYNC_MAX_BODY_BYTES")
 @blp.arguments(PushSchema)
 @blp.response(200, PushAnswerSchema)
@@ -172,8 +172,8 @@ def push_batch(body):
     who = g.identity
     caller = push.Caller(who.site_id, who.user_id, who.device_id, who.roles)
     batch = push.read_batch(body["records"], caller.roles)
-    with reading(db.session):
-        push.precheck(db.session, caller, batch)
+    push.precheck(db.session, caller, batch)  # still in the token lookup's read-only transaction
+    ready_to_write(db.session)
     try:
         answer = push.push(db.session, caller, str(body["batch_id"]), batch)
     except push.BatchMismatch as exc:
