@@ -1,6 +1,7 @@
 """The pure rules of a pushed record, without a database or a server."""
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from sync.records import answer_for_known, content_hash, is_skewed, parse_time, prepare
@@ -17,6 +18,15 @@ def test_same_content_whatever_the_key_order_or_uuid():
                  "base_version": None}
     assert content_hash(rec) == content_hash(reordered)
     assert content_hash(rec) != content_hash({**rec, "data": {"name": "B", "note": "x"}})
+
+
+def test_the_content_hash_is_that_of_the_canonical_json_for_good():
+    # Ledger rows keep this hash: if its text changed, every stored record sent again would be a conflict.
+    rec = {"uuid": "u", "type": "inspection", "recorded_at": "2026-11-25T16:00:00+08:00", "base_version": None,
+           "data": {"score": 92.5, "note": "地面\n干净", "answers": {"b": {"deduct": 0}, "a": {"result": "pass"}}}}
+    canonical = ('{"base_version":null,"data":{"answers":{"a":{"result":"pass"},"b":{"deduct":0}},'
+                 '"note":"地面\\n干净","score":92.5},"recorded_at":"2026-11-25T16:00:00+08:00","type":"inspection"}')
+    assert content_hash(rec) == hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_times_need_an_offset_and_skew_is_more_than_a_day():
