@@ -31,10 +31,10 @@ step() {
   step $PY bench/sync_ingest.py --runs $RUNS
   step $PY bench/sync_ingest.py --runs $RUNS --database-url "$PG_URL"
   if command -v valgrind >/dev/null && command -v gcc >/dev/null; then
-    step $PY bench/push_instructions.py
-    step $PY bench/push_instructions.py --database-url "$PG_URL"
+    step $PY bench/app_instructions.py
+    step $PY bench/app_instructions.py --database-url "$PG_URL"
   else
-    echo; echo "### bench/push_instructions.py skipped: needs valgrind and gcc"
+    echo; echo "### bench/app_instructions.py skipped: needs valgrind and gcc"
   fi
   step $PY bench/reports_bench.py --runs $RUNS
   step $PY bench/reports_bench.py --runs $RUNS --database-url "$PG_URL"

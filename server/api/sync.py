@@ -140,7 +140,7 @@ def collector_paused(view):
     """Run the view with the cyclic garbage collector paused. A batch is tens of thousands of small
     objects that live until the answer is sent and are then freed by reference counting alone; while
     they live, every few hundred allocations started a collection that walked them all again (3 % of a
-    push of 500 checklists, counted in instructions; bench/push_instructions.py). Only a pause this call
+    push of 500 checklists, counted in instructions; bench/app_instructions.py). Only a pause this call
     began is ended by it, so overlapping calls in threads never leave the collector off."""
 
     @wraps(view)
