@@ -142,9 +142,9 @@ def _taken_keys(conn: Connection, table: Table, unique: Sequence[str], keys: lis
         by_prefix.setdefault(key[:-1], []).append(key[-1])
     taken: set[tuple] = set()
     for prefix, values in by_prefix.items():
+        leading = {f"k{i}": value for i, value in enumerate(prefix)}
         for chunk in _chunks(values, 500):
-            params = {f"k{i}": value for i, value in enumerate(prefix)}
-            taken.update((*prefix, value) for value in conn.execute(query, {**params, "last": chunk}).scalars())
+            taken.update((*prefix, value) for value in conn.execute(query, {**leading, "last": chunk}).scalars())
     return taken
 
 

@@ -205,10 +205,9 @@ def evaluate(items: list[dict], scoring: str, max_score: float, answers: dict[st
     """Judge every item of a filled checklist and compute its score; `errors` keyed by item key."""
     errors: dict[str, list[str]] = {}
     known = {item["key"] for item in items}
-    if not known.issuperset(answers):
-        for key in answers:
-            if key not in known:
-                errors[key] = ["no such item in this template version"]
+    for key in answers:
+        if key not in known:
+            errors[key] = ["no such item in this template version"]
     judged = []
     for item in items:
         item_errors: list[str] = []
