@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from server import compression, errors
 from server import db as db_setup
-from server.api import openapi
+from server.api import jsonio, openapi
 from server.config import load_config
 from server.extensions import csrf, db, migrate
 from server.services.errors import UnsupportedMediaType
@@ -60,6 +60,7 @@ def _security_headers(response):
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    app.json = jsonio.JsonProvider(app)
     app.session_interface = _ConsoleSessions()
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:

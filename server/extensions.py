@@ -4,7 +4,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from server.models.base import Base
+from sync import jsontext
 
-db = SQLAlchemy(model_class=Base)
+# JSON columns get only what JSON can carry (PostgreSQL checks), written the same way by every path.
+db = SQLAlchemy(model_class=Base, engine_options={"json_serializer": jsontext.stored})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()

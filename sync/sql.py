@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, String, Table, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
+
+from sync import jsontext
 
 
 def _insert_for(dialect: str):
@@ -176,14 +177,6 @@ def _pg_type(conn: Connection, column_type: Any) -> str:
     return "json" if isinstance(column_type, JSON) else column_type.compile(dialect=conn.dialect)
 
 
-def _json_text(value: Any) -> str:
-    """JSON as SQLAlchemy encodes it, as both drivers take it as a parameter and COPY as text. Most values
-    are empty photo lists and flags, or no result."""
-    if value is None:
-        return "null"
-    return "[]" if value == [] else json.dumps(value)
-
-
 def _without_null_columns(table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> tuple[list[str], list]:
     """Leave out the columns that are None in every row, which the database then stores as NULL itself:
     answer rows are mostly NULL (no note, no value), and binding values is most of what a row costs.
@@ -210,5 +203,5 @@ def _bind(conn: Connection, table: Table, columns: Sequence[str], rows: list[Seq
 
 def _converter(conn: Connection, column_type: Any) -> Callable | None:
     if isinstance(column_type, JSON):
-        return _json_text
+        return jsontext.stored  # as the engines' json_serializer writes it (server.extensions)
     return column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)

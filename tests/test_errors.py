@@ -102,3 +102,12 @@ def test_text_that_is_not_unicode_is_422_not_a_crash(admin_api):
     resp = admin_api.post("/api/v1/buildings", data='{"name": "A\\ud800"}', content_type="application/json")
     assert "Unicode" in assert_error(resp, 422, "not_unicode")["message"]
     assert admin_api.get("/api/v1/buildings").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e400", "9" * 5000])
+def test_a_number_json_cannot_carry_is_a_field_error_not_a_crash(admin_api, number):
+    # Python's json module reads these (or, for 5,000 digits, raises); PostgreSQL's json refuses them.
+    body = f'{{"name": "101", "kind": "dorm", "capacity": {number}, "floor": 3}}'
+    resp = admin_api.post("/api/v1/rooms", data=body, content_type="application/json")
+    assert set(assert_error(resp, 422, "validation_failed")["details"]["fields"]) == {"capacity"}
+    assert admin_api.get("/api/v1/rooms").get_json()["items"] == []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import uuid as uuid_lib
 
 import pytest
@@ -236,3 +237,22 @@ def test_a_push_leaves_the_garbage_collector_on_whatever_its_answer(factory, bod
     api = factory.api_user("s1", ("inspector",))
     assert api.post("/api/v1/sync/push", json=body).status_code in (200, 422)
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-1e400", "9" * 5000])
+def test_a_number_json_cannot_carry_rejects_its_record_only(phone, app, number):
+    # It used to fail the whole batch (500 on PostgreSQL, whose json refuses it; 500 on both for the
+    # 5,000 digits), and the phone would send that batch for ever.
+    sent = [record(data={"name": "A", "template_version": 424242}), record(data={"name": "B"}),
+            record(data={"name": "C"}) | {"uuid": 424242}]
+    body = json.dumps({"batch_id": str(uuid_lib.uuid4()), "records": sent}).replace("424242", number)
+    resp = phone.http.post(f"{phone.base_url}/api/v1/sync/push", data=body, timeout=30,
+                           headers={**phone.headers(), "Content-Type": "application/json"})
+    results = resp.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted", "rejected"]
+    assert "finite number" in results[0]["errors"]["record"][0] and "uuid" in results[2]["errors"]
+    assert results[2]["uuid"] == number[:64]  # echoed as sent, as far as JSON can say it
+    assert room_names(app) == ["B"] and count(app, SyncQuarantine) == 2
+    again = phone.http.post(f"{phone.base_url}/api/v1/sync/push", data=body, timeout=30,
+                            headers={**phone.headers(), "Content-Type": "application/json"})
+    assert again.json() == resp.json()  # the phone's retry of the batch gets the same answer

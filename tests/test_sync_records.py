@@ -4,7 +4,11 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from sync.records import answer_for_known, content_hash, is_skewed, parse_time, prepare
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from sync import jsontext
+from sync.records import _CANONICAL_JSON, BAD_NUMBER, answer_for_known, content_hash, is_skewed, parse_time, prepare
 from tests.sync_kit import record, register_test_handlers
 
 register_test_handlers()
@@ -52,3 +56,37 @@ def test_prepare_turns_every_problem_into_field_errors():
                               NOW).errors["type"][0]
     good = prepare(0, record(data={"name": "A"}, recorded_at="1970-01-01T00:00:00Z"), INSPECTOR, NOW)
     assert good.errors is None and good.clock_skew and good.incoming.data["kind"] == "dorm"
+
+
+_JSON_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2 ** 70, max_value=2 ** 70)
+    | st.floats(allow_nan=False, allow_infinity=False) | _JSON_TEXT
+    # Every order of magnitude: Python and orjson write small ones and exponents differently.
+    | st.builds(lambda mantissa, exponent: mantissa * 10.0 ** exponent, st.floats(-10, 10), st.integers(-30, 30)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_TEXT, inner, max_size=4), max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES)
+@example(1.5212603486793025e-05)
+@example(-3.07e-05)
+@example(2.5e-07)
+@example(1e16)
+@example(1.2345678901234568e+17)
+@example(2 ** 64)
+@example(0.0001)
+def test_the_fast_canonical_text_is_the_defined_one(data):
+    # Most records are hashed through orjson; a number or a character it wrote differently would make a
+    # stored record's resend a conflict. Floats of every size, integers beyond 64 bits, any character.
+    rec = {"uuid": "u", "type": "inspection", "recorded_at": "2026-11-25T16:00:00+08:00", "base_version": None,
+           "data": {"value": data}}
+    body = {key: rec[key] for key in ("type", "recorded_at", "base_version", "data")}
+    assert content_hash(rec) == hashlib.sha256(_CANONICAL_JSON.encode(body).encode()).hexdigest()
+
+
+def test_a_number_json_cannot_carry_makes_its_record_rejected_before_the_handler():
+    raw = {**record(data={"name": "A"}), "data": jsontext.loads('{"name": "A", "template_version": NaN}')}
+    prepared = prepare(0, raw, INSPECTOR, NOW)
+    assert prepared.errors == BAD_NUMBER and prepared.incoming is None
+    assert prepared.content_hash == prepare(0, raw, INSPECTOR, NOW).content_hash

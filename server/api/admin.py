@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.api import schemas as s
 from server.api.crud import Resource, register
+from server.api.jsonio import Blueprint
 from server.auth import current_site_id, current_user, token_required
 from server.extensions import db
 from server.models import Asset, Building, Device, Room, Site, User

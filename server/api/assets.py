@@ -3,10 +3,10 @@ progress and reconciliation, and approval."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.api import asset_schemas as s
+from server.api.jsonio import Blueprint
 from server.auth import current_site_id, current_user, token_required
 from server.extensions import db
 from server.models import Asset, Stocktake

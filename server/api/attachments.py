@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, send_file
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from server.api.jsonio import Blueprint
 from server.api.sync import body_limit
 from server.auth import current_site_id, token_required
 from server.extensions import db

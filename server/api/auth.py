@@ -1,8 +1,7 @@
 """Login and logout of devices (contract: Auth)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from server.api.jsonio import Blueprint
 from server.api.schemas import LoginResultSchema, LoginSchema, LoginUserSchema
 from server.auth import current_device, current_user, token_required
 from server.extensions import db

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from server.api.jsonio import Blueprint
 from server.api.schemas import page_schema
 from server.auth import current_site_id, token_required
 from server.extensions import db

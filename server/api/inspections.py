@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from server.api import inspection_schemas as s
+from server.api.jsonio import Blueprint
 from server.api.schemas import page_schema
 from server.auth import current_site_id, current_user, token_required
 from server.extensions import db

@@ -8,10 +8,10 @@ import io
 
 from flask import current_app, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from qr_labels.layouts import LAYOUTS
+from server.api.jsonio import Blueprint
 from server.auth import current_user, token_required
 from server.extensions import db
 from server.models import LABEL_STATUSES, ROOM_KINDS, Label

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from server.api import inspection_schemas as s
+from server.api.jsonio import Blueprint
 from server.auth import current_site_id, token_required
 from server.extensions import db
 from server.services import exports, reports

@@ -5,9 +5,9 @@ import gc
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
+from server.api.jsonio import Blueprint
 from server.auth import current_site_id, current_user, token_required
 from server.db import ready_to_write
 from server.extensions import db

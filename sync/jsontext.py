@@ -1,0 +1,78 @@
+"""JSON as the server reads and stores it.
+
+Python's json module reads more than JSON can carry: NaN and Infinity, floats beyond ±1.8e308 (as
+infinity), and it raises on integers of more than 4,300 digits. A PostgreSQL json column refuses the
+first three, and the last stopped the whole request. Here each such number is read as a `BadNumber`,
+which no schema field takes as a number: a typed field answers its usual error, the push engine
+rejects the one record that holds it, and where it is stored or echoed it is written as the text sent.
+
+Writing uses orjson, a tenth of the json module's time on the small nested objects a push is made
+of (a checklist's answers); the json module remains for what orjson does not write (integers beyond
+64 bits, unpaired surrogates, keys that are not strings).
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+
+
+class BadNumber:
+    """A number as sent that no float or int here holds (up to its first 64 characters)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text[:64]
+
+    def __repr__(self) -> str:
+        return f"BadNumber({self.text!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BadNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def _float(text: str) -> float | BadNumber:
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(text)
+
+
+def _int(text: str) -> int | BadNumber:
+    try:
+        return int(text)
+    except ValueError:  # beyond sys.get_int_max_str_digits()
+        return BadNumber(text)
+
+
+def loads(text: str | bytes) -> Any:
+    """Read a JSON text; raises json.JSONDecodeError when it is not JSON."""
+    try:
+        return json.loads(text, parse_float=_float, parse_constant=BadNumber)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer too long to read: only then is every integer read through _int
+        return json.loads(text, parse_float=_float, parse_constant=BadNumber, parse_int=_int)
+
+
+def spelled(value: Any) -> str:
+    """`default` for the encoders: a BadNumber is written as the text it was sent as."""
+    if isinstance(value, BadNumber):
+        return value.text
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def stored(value: Any) -> str:
+    """JSON text for a json column (the engines' json_serializer): always valid JSON, which PostgreSQL
+    checks. Text that is not Unicode is written as \\u escapes, as a json column can hold it."""
+    try:
+        return orjson.dumps(value, default=spelled).decode()
+    except TypeError:  # beyond orjson: integers beyond 64 bits, unpaired surrogates, non-string keys
+        return json.dumps(value, default=spelled, allow_nan=False)

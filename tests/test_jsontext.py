@@ -1,0 +1,36 @@
+"""JSON as the server reads and stores it (sync.jsontext): numbers JSON cannot carry, text that is not
+Unicode, integers beyond 64 bits."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sync.jsontext import BadNumber, loads, stored
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-2.5e999", "9" * 5000])
+def test_a_number_no_float_or_int_holds_is_read_as_what_was_sent(number):
+    read = loads(f'{{"a": [1, 2.5, {number}]}}')
+    assert read == {"a": [1, 2.5, BadNumber(number)]}
+    assert read["a"][2].text == number[:64]
+
+
+def test_what_python_reads_as_numbers_is_read_the_same():
+    text = '{"i": -12, "f": 0.1, "e": 1e-7, "big": 123456789012345678901234567890, "t": "抽查"}'
+    assert loads(text) == json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        loads('{"a": 1')
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [BadNumber("NaN"), 1.5]},  # a payload kept for an admin
+    {"note": "坏\ud800"},  # an unpaired surrogate: a json column holds its \u escape
+    {"n": 2 ** 80, "m": {1: "non-string key"}},  # beyond orjson
+    {"t": "地面干净", "x": None, "l": []},
+])
+def test_what_is_stored_is_json_postgresql_takes(value):
+    text = stored(value)
+    assert "NaN" not in text.replace('"NaN"', "")  # a bare NaN is not JSON
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in {text}"))
+    assert stored(json.loads(text)) == text  # reads back as what it says
