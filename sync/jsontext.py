@@ -53,7 +53,15 @@ def _int(text: str) -> int | BadNumber:
 
 
 def loads(text: str | bytes) -> Any:
-    """Read a JSON text; raises json.JSONDecodeError when it is not JSON."""
+    """Read a JSON text; raises json.JSONDecodeError when it is not JSON, or nests deeper than the
+    reader can follow (about 1,000 levels; no record of ours needs ten)."""
+    try:
+        return _read(text)
+    except RecursionError as exc:
+        raise json.JSONDecodeError("arrays or objects nested too deeply", str(text)[:100], 0) from exc
+
+
+def _read(text: str | bytes) -> Any:
     try:
         return json.loads(text, parse_float=_float, parse_constant=BadNumber)
     except json.JSONDecodeError:

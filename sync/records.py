@@ -88,11 +88,18 @@ def _hashed_as_defined(body: Any) -> tuple[str, dict | None]:
 
 
 def _holds_bad_number(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(map(_holds_bad_number, value.values()))
-    if isinstance(value, list):
-        return any(map(_holds_bad_number, value))
-    return isinstance(value, jsontext.BadNumber)
+    """Walked without recursion: a record may nest as deep as the JSON reader allows (nearly 1,000
+    levels), deeper than Python's recursion limit leaves room for under a request."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, jsontext.BadNumber):
+            return True
+    return False
 
 
 def canonical_uuid(value: Any) -> str | None:

@@ -34,3 +34,9 @@ def test_what_is_stored_is_json_postgresql_takes(value):
     assert "NaN" not in text.replace('"NaN"', "")  # a bare NaN is not JSON
     json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in {text}"))
     assert stored(json.loads(text)) == text  # reads back as what it says
+
+
+def test_a_text_nested_deeper_than_the_reader_follows_is_not_json():
+    assert loads("[" * 300 + "]" * 300) == json.loads("[" * 300 + "]" * 300)
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+        loads("[" * 100_000 + "]" * 100_000)

@@ -256,3 +256,17 @@ def test_a_number_json_cannot_carry_rejects_its_record_only(phone, app, number):
     again = phone.http.post(f"{phone.base_url}/api/v1/sync/push", data=body, timeout=30,
                             headers={**phone.headers(), "Content-Type": "application/json"})
     assert again.json() == resp.json()  # the phone's retry of the batch gets the same answer
+
+
+def test_a_record_nested_deeply_is_rejected_and_a_body_nested_too_deeply_is_400(phone, app):
+    # orjson stops at 255 levels; Python's own reader at about 1,000, where the body is not read at all.
+    deep = record(data={"name": "A"})
+    deep["data"]["photos"] = json.loads("[" * 600 + "]" * 600)
+    assert phone.statuses([deep, record(data={"name": "B"})]) == ["rejected", "accepted"]
+    assert phone.statuses([deep]) == ["rejected"]  # the phone's retry gets the same answer
+    assert room_names(app) == ["B"] and count(app, SyncQuarantine) == 1
+    nested = "[" * 5000 + "]" * 5000
+    body = f'{{"batch_id": "{uuid_lib.uuid4()}", "records": [{nested}]}}'
+    resp = phone.http.post(f"{phone.base_url}/api/v1/sync/push", data=body, timeout=30,
+                           headers={**phone.headers(), "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "bad_request"
