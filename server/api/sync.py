@@ -103,7 +103,10 @@ class PushRecordSchema(Schema):
     base_version = fields.Integer(allow_none=True, metadata={
         "description": "for changes of mutable objects: the version the phone changed; older than the server's "
                        "copy means `conflict`"})
-    data = fields.Dict(required=True, metadata={"description": "the type's own fields; photos by sha256"})
+    data = fields.Dict(required=True, metadata={
+        "description": "the type's own fields; photos by sha256. A record holding a number JSON cannot carry (NaN, "
+                       "Infinity, beyond ±1.8e308, an integer of over 4,300 digits) or text that is not Unicode (an "
+                       "unpaired surrogate) is `rejected` with `errors.record`; the rest of the batch is stored"})
 
 
 class PushSchema(Schema):
