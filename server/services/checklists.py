@@ -9,7 +9,6 @@ An item is a dict (see the `template` pull type); an answer is a dict keyed by i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from server.models import ITEM_KINDS
@@ -60,10 +59,7 @@ class Evaluation:
     score: float | None
     max_score: float | None
     errors: dict[str, list[str]]
-
-    @cached_property
-    def failures(self) -> list[Judged]:
-        return [j for j in self.judged if j.failed]
+    failures: list[Judged]  # the judged items that failed, in checklist order
 
 
 def item_problems(items: list[dict]) -> dict[str, list[str]]:
@@ -173,9 +169,12 @@ def _judge(item: dict, answer: dict | None, errors: list[str]) -> Judged:
             errors.append("not answered")
         return Judged(item, None)
     judged = _JUDGES[item["kind"]](item, answer, errors)
-    judged.note = answer.get("note") or None
-    photos = answer.get("photos")
-    judged.photos = list(photos) if photos else []
+    # Set only when given: most answers of a passed check have neither.
+    note, photos = answer.get("note"), answer.get("photos")
+    if note:
+        judged.note = note
+    if photos:
+        judged.photos = list(photos)
     if judged.outcome == "fail":
         if item.get("photo_on_fail") and not judged.photos:
             errors.append("a failed item needs a photo")
@@ -216,7 +215,7 @@ def evaluate(items: list[dict], scoring: str, max_score: float, answers: dict[st
         if item_errors:
             errors[item["key"]] = item_errors
     score, top = _score(judged, scoring, max_score)
-    return Evaluation(judged, score, top, errors)
+    return Evaluation(judged, score, top, errors, [j for j in judged if j.outcome == "fail"])
 
 
 def score_mismatch(server_score: float | None, phone_score: float | None) -> bool:
