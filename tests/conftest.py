@@ -2,6 +2,7 @@
 run; every test starts from empty tables; factories and an authenticated API client."""
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import uuid
@@ -20,6 +21,9 @@ from server.models import Base, Site
 from server.services import accounts
 
 PASSWORD = "correct-horse-1"
+# Users made without a name get the next number: four random hex digits once collided between two
+# phones of one test.
+_USER_NUMBERS = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +146,7 @@ class Factory:
             site_id = site.id if site else None
         if site_id is None:
             site_id = self.site(site_code)
-        name = username or f"{site_code}_{'_'.join(roles)}_{uuid.uuid4().hex[:4]}"
+        name = username or f"{site_code}_{'_'.join(roles)}_{next(_USER_NUMBERS)}"
         self.user(site_id, name, list(roles))
         return self.login(name)
 
