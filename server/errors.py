@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -85,6 +86,16 @@ def handle_not_unicode(exc: UnicodeEncodeError):
                           "\\udfff); send it as UTF-8 text", {})
 
 
+def handle_unstorable(exc: DataError | OverflowError):
+    """A value the database cannot hold: an integer beyond its range (SQLite's driver raises
+    OverflowError before sending it, PostgreSQL answers a data exception), a NUL character in
+    PostgreSQL text. The request's fault, never the server's; nothing of it was stored."""
+    if not wants_json():
+        return handle_unexpected(exc)
+    return error_response(422, "unstorable_value", "a value is out of what the database can store (a number out "
+                          "of range, a NUL character)", {})
+
+
 def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     if not wants_json():
@@ -97,4 +108,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(UnicodeEncodeError, handle_not_unicode)
+    app.register_error_handler(DataError, handle_unstorable)
+    app.register_error_handler(OverflowError, handle_unstorable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -302,9 +302,10 @@ def apply_one(session: Session, ctx: ApplyContext, p: Prepared) -> Outcome:
             session.flush()
     except (RecordRejected, RecordConflict, RecordRetry) as exc:
         return _outcome_of(exc)
-    except DataError:
-        # The database refuses the value itself (a NUL in PostgreSQL text, a number out of range):
-        # it would fail every time, so the answer is final and the payload is quarantined.
+    except (DataError, OverflowError):
+        # The database refuses the value itself (a NUL in PostgreSQL text, a number out of range; SQLite's
+        # driver raises OverflowError for an integer beyond 64 bits): it would fail every time, so the
+        # answer is final and the payload is quarantined.
         return Outcome("rejected", errors={"data": [UNSTORABLE]})
     except Exception:
         # Kept, not lost: the record is held and applied again after a later push.

@@ -111,3 +111,14 @@ def test_a_number_json_cannot_carry_is_a_field_error_not_a_crash(admin_api, numb
     resp = admin_api.post("/api/v1/rooms", data=body, content_type="application/json")
     assert set(assert_error(resp, 422, "validation_failed")["details"]["fields"]) == {"capacity"}
     assert admin_api.get("/api/v1/rooms").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("call", [
+    ("get", "/api/v1/rooms/1000000000000000000000000000", None),
+    ("get", "/api/v1/rooms?building_id=1000000000000000000000000000", None),
+    ("post", "/api/v1/rooms", {"name": "101", "kind": "dorm", "building_id": 10 ** 30}),
+])
+def test_a_number_beyond_the_databases_range_is_422_not_a_crash(admin_api, call):
+    method, path, body = call
+    resp = getattr(admin_api, method)(path, **({"json": body} if body is not None else {}))
+    assert "out of range" in assert_error(resp, 422, "unstorable_value")["message"]

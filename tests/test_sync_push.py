@@ -270,3 +270,24 @@ def test_a_record_nested_deeply_is_rejected_and_a_body_nested_too_deeply_is_400(
     resp = phone.http.post(f"{phone.base_url}/api/v1/sync/push", data=body, timeout=30,
                            headers={**phone.headers(), "Content-Type": "application/json"})
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "bad_request"
+
+
+def test_a_base_version_beyond_the_version_columns_is_rejected_not_a_crash(factory, live_server, app):
+    # Versions are 32-bit columns: an asset_update from such a base_version reached the conflict row and
+    # failed the whole batch on both engines.
+    sent = [record("test_room_rename", {"key": "k", "new_name": "B"}, base_version=10 ** 30),
+            record(data={"name": "C"})]
+    results = phone_for(factory, live_server, roles=("auditor", "inspector")).push(sent).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted"]
+    assert "2147483647" in results[0]["errors"]["base_version"][0]
+
+
+def test_an_id_beyond_the_databases_range_is_rejected_on_both_engines_not_held(factory, live_server, app):
+    # PostgreSQL refuses it with a data error; SQLite's driver raised OverflowError, which held the record
+    # for a week of retries although it could never apply.
+    auditor = phone_for(factory, live_server, roles=("auditor", "inspector"))
+    sent = [record("test_room_rename", {"room_id": 10 ** 30, "new_name": "B"}), record(data={"name": "C"})]
+    results = auditor.push(sent).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted"]
+    assert "out of range" in results[0]["errors"]["data"][0]
+    assert count(app, SyncRecord, SyncRecord.status == "held") == 0 and count(app, SyncQuarantine) == 1

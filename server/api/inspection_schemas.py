@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from server.api.schemas import PageArgsSchema
+from server.api.schemas import DatabaseId, PageArgsSchema
 from server.models import ACTION_STATUSES, ITEM_KINDS, ROOM_KINDS, SCORING_MODES
 from server.services.actions import is_overdue, to_utc
 
@@ -109,9 +109,10 @@ class Answers(fields.Field):
 class InspectionDataSchema(Schema):
     """`data` of a pushed `inspection` record."""
 
-    template_id = fields.Integer(required=True, metadata={"description": "the pulled template version's id"})
-    room_id = fields.Integer(allow_none=True)
-    asset_id = fields.Integer(allow_none=True)
+    template_id = fields.Integer(required=True, validate=DatabaseId,
+                                 metadata={"description": "the pulled template version's id"})
+    room_id = fields.Integer(allow_none=True, validate=DatabaseId)
+    asset_id = fields.Integer(allow_none=True, validate=DatabaseId)
     scanned = fields.Boolean(load_default=False, metadata={"description": "target read from its QR label"})
     answers = Answers(required=True)
     score = fields.Float(allow_none=True, metadata={"description": "the phone's own score, compared only"})

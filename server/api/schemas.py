@@ -6,12 +6,16 @@ from marshmallow import Schema, fields, validate
 from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+# What an id a phone sends may be: the ids are 32-bit integer columns, and a query with a larger number
+# fails on either engine (SQLite's driver refuses integers beyond 64 bits, PostgreSQL beyond 32).
+DatabaseId = validate.Range(min=1, max=2 ** 31 - 1, error="an id from {min} to {max}")
 
 
 class ErrorBodySchema(Schema):
     code = fields.String(required=True, metadata={
         "description": "the status's own (e.g. validation_failed) or a finer one, e.g. batch_mismatch, "
-                       "reset_required, or on any call not_unicode (422: a JSON string held an unpaired surrogate)"})
+                       "reset_required, or on any call not_unicode (422: a JSON string held an unpaired surrogate) and "
+                       "unstorable_value (422: a number beyond the database's range, a NUL character)"})
     message = fields.String(required=True)
     details = fields.Dict()
 

@@ -117,3 +117,14 @@ def test_a_batch_mixing_good_and_bad_checks_stores_each_good_one_as_judged(app, 
     results = push(app, school.inspector, [record("inspection", d) for d in (good[0], bad, good[1], good[2])])
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted", "accepted"]
     assert [(i.room_id, i.score) for i in _stored(app)] == [(school.dorms[i], 100 - i) for i in range(3)]
+
+
+def test_ids_beyond_the_databases_range_reject_their_record_only(app, school):
+    # Both engines refused such a number in a query (SQLite's driver beyond 64 bits, PostgreSQL beyond
+    # 32), and the batch's read-only judging query failed the whole push.
+    too_big = [{**_dorm_check(app, school), "template_id": 10 ** 30}, {**_dorm_check(app, school), "room_id": 2 ** 31}]
+    results = push(app, school.inspector, [record("inspection", data) for data in too_big]
+                   + [record("inspection", _dorm_check(app, school, 1))])
+    assert [r["status"] for r in results] == ["rejected", "rejected", "accepted"]
+    assert "template_id" in results[0]["errors"]["data"] and "room_id" in results[1]["errors"]["data"]
+    assert len(_stored(app)) == 1
