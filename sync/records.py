@@ -21,8 +21,9 @@ ENVELOPE_FIELDS = frozenset(("uuid", "type", "recorded_at", "base_version", "dat
 MAX_CLOCK_SKEW = timedelta(days=1)
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-# Versions are 32-bit integer columns; a base_version beyond them would fail the conflict's row.
-MAX_VERSION = 2 ** 31 - 1
+# The largest value of the 32-bit integer columns ids and versions live in (PostgreSQL's integer): a
+# base_version or an id beyond it fails the query or row that holds it.
+MAX_DB_INT = 2 ** 31 - 1
 USED_UUID = {"uuid": ["this uuid was already used for different content; the first is kept"]}
 # How content is written before it is hashed; changing it would make every stored record's resend a conflict.
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=jsontext.spelled)
@@ -143,8 +144,8 @@ def _envelope_errors(rec: Prepared) -> dict[str, list[str]]:
     if rec.recorded_at is None:
         errors["recorded_at"] = ["an RFC 3339 time with offset is required"]
     base = raw.get("base_version")
-    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or not 0 <= base <= MAX_VERSION):
-        errors["base_version"] = [f"an integer from 0 to {MAX_VERSION}, or null"]
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or not 0 <= base <= MAX_DB_INT):
+        errors["base_version"] = [f"an integer from 0 to {MAX_DB_INT}, or null"]
     if not isinstance(raw.get("data"), dict):
         errors["data"] = ["an object is required"]
     return errors

@@ -4,11 +4,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS
+from sync.records import MAX_DB_INT
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-# What an id a phone sends may be: the ids are 32-bit integer columns, and a query with a larger number
-# fails on either engine (SQLite's driver refuses integers beyond 64 bits, PostgreSQL beyond 32).
-DatabaseId = validate.Range(min=1, max=2 ** 31 - 1, error="an id from {min} to {max}")
+# What an id a phone sends may be: a query with a larger number fails on either engine (SQLite's
+# driver refuses integers beyond 64 bits, PostgreSQL beyond its 32-bit integer columns).
+DatabaseId = validate.Range(min=1, max=MAX_DB_INT, error="an id from {min} to {max}")
 
 
 class ErrorBodySchema(Schema):

@@ -215,7 +215,7 @@ def evaluate(items: list[dict], scoring: str, max_score: float, answers: dict[st
         if item_errors:
             errors[item["key"]] = item_errors
     score, top = _score(judged, scoring, max_score)
-    return Evaluation(judged, score, top, errors, [j for j in judged if j.outcome == "fail"])
+    return Evaluation(judged, score, top, errors, [j for j in judged if j.failed])
 
 
 def score_mismatch(server_score: float | None, phone_score: float | None) -> bool:
