@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from bench import school
 from bench.common import ROOT, Spread, database, database_name, machine, migrated_app
+from server.db import SQLITE_SYNCHRONOUS
 from server.extensions import db
 from server.models import Room, TemplateVersion
 from sync.ids import uuid7
@@ -129,7 +130,7 @@ def raw_sqlite(batches: list[list[dict]], workdir: Path) -> float:
     """The same rows straight into SQLite: executemany INSERT OR IGNORE, UNIQUE uuid, a commit per batch."""
     conn = sqlite3.connect(workdir / f"raw-{uuid.uuid4().hex[:6]}.sqlite3", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")  # as durable as the server's commits
     conn.execute("CREATE TABLE record (id INTEGER PRIMARY KEY, uuid TEXT UNIQUE NOT NULL, type TEXT, "
                  "recorded_at TEXT, data TEXT)")
     start = time.perf_counter()
@@ -154,7 +155,7 @@ def raw_sqlite_schema(database: Path, records: int, workdir: Path) -> float:
         source.backup(target)
     conn = sqlite3.connect(copy, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")  # as durable as the server's commits
     conn.execute("PRAGMA foreign_keys=ON")
     tables = {name: _sample_rows(conn, name, where, limit) for name, where, limit in (
         ("sync_record", "type = 'inspection'", 1), ("inspection", "1", 1))}

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from sync.sql import insert_if_new
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 CHUNK = 64 * 1024
 MISSING_LIMIT = 1000
+T = TypeVar("T")
 
 
 class HashMismatch(Exception):
@@ -58,8 +59,9 @@ class Blob:
 
 class AttachmentStore(Protocol):
     def put(self, sha256: str, chunks: Iterable[bytes], max_bytes: int, check: Callable[[bytes], None]) -> Blob:
-        """Store the bytes under their hash, all or nothing; raise TooLarge or HashMismatch, or what
-        `check(first bytes)` raises, leaving nothing behind."""
+        """Store the bytes under their hash, all or nothing, and durably by the time it returns (the
+        photo's row commits next); raise TooLarge or HashMismatch, or what `check(first bytes)`
+        raises, leaving nothing behind."""
 
     def open(self, sha256: str) -> BinaryIO: ...
 
@@ -67,7 +69,9 @@ class AttachmentStore(Protocol):
 
 
 class FolderStore:
-    """Files named by their hash under `root/ab/abcdef…`, written to a temp file and renamed in place."""
+    """Files named by their hash under `root/ab/abcdef…`, written to a temp file and renamed in place.
+    A stored file is on the disk, name and bytes, before `put` returns, so before the photo's row
+    commits: a photo the phone was told is stored survives a power cut (the phone never sends it again)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -80,16 +84,17 @@ class FolderStore:
 
     def put(self, sha256: str, chunks: Iterable[bytes], max_bytes: int, check: Callable[[bytes], None]) -> Blob:
         target = self._path(sha256)
-        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp")
+        fd, tmp_name = _in_folder(self.root / "tmp", lambda folder: tempfile.mkstemp(dir=folder))
         try:
             with os.fdopen(fd, "wb") as tmp:
                 size, head, digest = _copy(chunks, tmp, max_bytes)
-            if digest != sha256:
-                raise HashMismatch(digest)
-            check(head)
-            target.parent.mkdir(exist_ok=True)
-            os.replace(tmp_name, target)
+                if digest != sha256:
+                    raise HashMismatch(digest)
+                check(head)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            _in_folder(target.parent, lambda folder: os.replace(tmp_name, target))
+            _fsync_folder(target.parent)
         except BaseException:
             # An upload cut off, too large or wrong leaves no file behind.
             Path(tmp_name).unlink(missing_ok=True)
@@ -101,6 +106,25 @@ class FolderStore:
 
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).exists()
+
+
+def _in_folder(folder: Path, make: Callable[[Path], T]) -> T:
+    """`make(folder)`, creating the folder first if it is missing: asked of the disk only then, not
+    before every photo."""
+    try:
+        return make(folder)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        return make(folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (the file's own fsync does not cover its name)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy(chunks: Iterable[bytes], out: BinaryIO, max_bytes: int) -> tuple[int, bytes, str]:
