@@ -18,6 +18,12 @@ from typing import Any
 
 import orjson
 
+# orjson reads an integer beyond 64 bits as a float, where the json module keeps it exact: a text with a
+# run of 19 digits anywhere (in a string too, rarely) is left to the json module. Translating every
+# digit to "0" and searching for the run costs a fifth of orjson's reading; a regular expression cost more.
+_LONG_DIGITS = b"0" * 19
+_DIGITS_AS_ZEROS = bytes(ord("0") if b in range(ord("0"), ord("9") + 1) else ord(" ") for b in range(256))
+
 
 class BadNumber:
     """A number as sent that no float or int here holds (up to its first 64 characters)."""
@@ -54,9 +60,17 @@ def _int(text: str) -> int | BadNumber:
 
 def loads(text: str | bytes) -> Any:
     """Read a JSON text; raises json.JSONDecodeError when it is not JSON, or nests deeper than the
-    reader can follow (about 1,000 levels; no record of ours needs ten)."""
+    reader can follow (about 1,000 levels; no record of ours needs ten). orjson reads it when it can
+    read it as the json module does, in under half the time; the json module reads the rest."""
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZEROS):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # NaN, Infinity, 1e400, an unpaired surrogate, deep nesting, or not JSON at all
     try:
-        return _read(text)
+        # As text: from bytes the json module would also take a BOM, or UTF-16.
+        return _read(text.decode() if isinstance(text, bytes) else text)
     except RecursionError as exc:
         raise json.JSONDecodeError("arrays or objects nested too deeply", str(text)[:100], 0) from exc
 

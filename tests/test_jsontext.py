@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from sync.jsontext import BadNumber, loads, stored
+from sync.jsontext import BadNumber, _read, loads, stored
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-2.5e999", "9" * 5000])
@@ -40,3 +42,23 @@ def test_a_text_nested_deeper_than_the_reader_follows_is_not_json():
     assert loads("[" * 300 + "]" * 300) == json.loads("[" * 300 + "]" * 300)
     with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
         loads("[" * 100_000 + "]" * 100_000)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=-(2 ** 80), max_value=2 ** 80)
+    | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20)
+
+
+@given(value=_JSON_VALUES, ascii_only=st.booleans())
+@example(value={"n": -(2 ** 63) - 1}, ascii_only=True)  # beyond orjson's integers: read as a float
+@example(value={"u": 2 ** 64 - 1}, ascii_only=True)
+@example(value=["\ud800", 1e-7, 1e16, -0.0, float("inf")], ascii_only=True)
+def test_the_fast_reading_is_the_json_modules(value, ascii_only):
+    """orjson reads most texts; whatever it reads must come out exactly as the json module reads it:
+    the same types (an integer stays an integer), the same floats, the same text."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    expected = repr(_read(text))
+    assert repr(loads(text)) == expected
+    assert repr(loads(text.encode("utf-8", "surrogatepass"))) == expected

@@ -18,7 +18,9 @@ class JsonParser(FlaskParser):
         if not is_json_request(req):
             return core.missing
         # Decoded here as webargs does: bytes that are not UTF-8 get its usual 400.
-        return jsontext.loads(req.get_data(cache=True).decode())
+        body = req.get_data(cache=True)
+        body.decode()
+        return jsontext.loads(body)
 
 
 class Blueprint(flask_smorest.Blueprint):
