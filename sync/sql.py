@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, bindparam, func, select, text
+from sqlalchemy import JSON, Date, DateTime, String, Table, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -195,10 +195,29 @@ def _bind(conn: Connection, table: Table, columns: Sequence[str], rows: list[Seq
     thousands of rows of a few columns each, and only some columns need converting."""
     values_by_column = list(zip(*rows, strict=True))
     for index, name in enumerate(columns):
-        convert = _converter(conn, table.c[name].type)
-        if convert is not None:
+        column_type = table.c[name].type
+        convert = _converter(conn, column_type)
+        if convert is None:
+            continue
+        if isinstance(column_type, Date | DateTime):
+            values_by_column[index] = _converted_once_each(convert, values_by_column[index])
+        else:
             values_by_column[index] = tuple(map(convert, values_by_column[index]))
     return list(zip(*values_by_column, strict=True))
+
+
+def _converted_once_each(convert: Callable, values: Sequence[Any]) -> tuple:
+    """Times and days repeat within a batch (every row's received_at is the same, most rows' day too), and
+    SQLite's conversion costs microseconds: each distinct value is converted once. Keyed with its offset
+    too: 08:00+08:00 equals 00:00+00:00, but SQLite's conversion writes each one's own clock time."""
+    done: dict[tuple, Any] = {}
+    out = []
+    for value in values:
+        key = (value, getattr(value, "tzinfo", None))
+        if key not in done:
+            done[key] = convert(value)
+        out.append(done[key])
+    return tuple(out)
 
 
 def _converter(conn: Connection, column_type: Any) -> Callable | None:

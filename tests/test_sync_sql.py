@@ -3,7 +3,7 @@ engine and the inspection handler write through them, and every report reads tho
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import (
@@ -81,6 +81,18 @@ def test_insert_rows_stores_the_values_sqlalchemy_would_store(conn):
     read_back = conn.execute(select(sample).where(sample.c.key == "fast")).one()
     assert (read_back.day, read_back.photos, read_back.result) == (date(2026, 11, 25), ["a" * 64],
                                                                    {"errors": {"note": ["太长"]}})
+
+
+def test_times_repeated_in_a_batch_are_stored_as_sqlalchemy_stores_each(conn):
+    """insert_rows converts each distinct time once; the same instant at another offset is another
+    time to convert (on SQLite its own clock time is stored)."""
+    at_utc = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
+    at_beijing = at_utc.astimezone(timezone(timedelta(hours=8)))
+    times = [at_utc, at_beijing, at_utc, at_beijing]
+    conn.execute(sample.insert(), [params(row(f"core{i}", at=at)) for i, at in enumerate(times)])
+    insert_rows(conn, sample, COLUMNS, [row(f"fast{i}", at=at) for i, at in enumerate(times)])
+    rows = stored(conn)
+    assert [r[2:] for r in rows[:4]] == [r[2:] for r in rows[4:]]
 
 
 def test_a_column_empty_in_every_row_is_stored_as_null(conn):
