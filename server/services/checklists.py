@@ -16,6 +16,7 @@ from server.models import ITEM_KINDS
 # Kinds whose answer can fail; text and photo items record, they do not judge.
 JUDGED_KINDS = ("pass_fail", "deduction", "score", "number", "choice")
 SCORE_TOLERANCE = 0.01
+_JSON_NUMBERS = (int, float)
 
 
 @dataclass(slots=True)
@@ -90,7 +91,8 @@ def item_problems(items: list[dict]) -> dict[str, list[str]]:
 
 def _number(answer: dict, name: str) -> float | None:
     value = answer.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # The exact types JSON reads numbers as: not a bool (an int to isinstance), not a BadNumber.
+    if type(value) not in _JSON_NUMBERS:
         return None
     return float(value)
 
