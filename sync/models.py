@@ -155,6 +155,7 @@ class Attachment(SiteScoped, Base):
     is what makes them the school's (another school with the same hash has a row of its own)."""
 
     __tablename__ = "attachment"
+    keyed_by_site = True
     __table_args__ = (UniqueConstraint("site_id", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -170,6 +171,7 @@ class AttachmentLink(SiteScoped, Base):
     "which photos does this record still miss" reads one range."""
 
     __tablename__ = "attachment_link"
+    keyed_by_site = True
     __table_args__ = (UniqueConstraint("site_id", "record_uuid", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -112,6 +112,7 @@ class StocktakeScan(SiteScoped, Base):
     Every scan is kept; findings and totals are derived from them on the server."""
 
     __tablename__ = "stocktake_scan"
+    keyed_by_site = True
     __table_args__ = (UniqueConstraint("site_id", "uuid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,11 +34,17 @@ class Base(DeclarativeBase):
 
 
 class SiteScoped:
-    """A row that belongs to one school; every ORM query is filtered to the caller's site (see scoping)."""
+    """A row that belongs to one school; every ORM query is filtered to the caller's site (see scoping).
+
+    `site_id` gets an index of its own unless the table sets `keyed_by_site`: a unique key or index
+    that leads with site_id serves every lookup by school already, and a second one on site_id alone
+    would only cost every insert another page written."""
+
+    keyed_by_site: ClassVar[bool] = False
 
     @declared_attr
     def site_id(cls) -> Mapped[int]:  # noqa: N805
-        return mapped_column(Integer, ForeignKey("site.id"), index=True)
+        return mapped_column(Integer, ForeignKey("site.id"), index=not cls.keyed_by_site)
 
 
 class Syncable(SiteScoped):

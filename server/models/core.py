@@ -100,6 +100,7 @@ class Room(Syncable, Base):
 class Asset(Syncable, Base):
     __tablename__ = "asset"
     __sync_type__ = "asset"
+    keyed_by_site = True
     __table_args__ = (UniqueConstraint("site_id", "tag"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

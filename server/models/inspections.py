@@ -24,6 +24,7 @@ class TemplateVersion(Syncable, Base):
 
     __tablename__ = "template_version"
     __sync_type__ = "template"
+    keyed_by_site = True
     __table_args__ = (UniqueConstraint("site_id", "family", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,7 @@ class Inspection(SiteScoped, Base):
     """One filled checklist, as the server judged it: score, flags, and each item's outcome in `answers`."""
 
     __tablename__ = "inspection"
+    keyed_by_site = True
     __table_args__ = (
         UniqueConstraint("site_id", "uuid"),
         # Covers the coverage report (who checked what, when) without reading the rows.
@@ -102,6 +104,7 @@ class Action(Syncable, Base):
 
     __tablename__ = "corrective_action"
     __sync_type__ = "action"
+    keyed_by_site = True
     __table_args__ = (
         Index("ix_corrective_action_site_status", "site_id", "status"),
         Index("ix_corrective_action_target", "site_id", "room_id", "item_key"),

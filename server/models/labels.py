@@ -18,6 +18,7 @@ class Label(Syncable, Base):
 
     __tablename__ = "label"
     __sync_type__ = "label"
+    keyed_by_site = True
     __table_args__ = (
         UniqueConstraint("site_id", "code"),
         CheckConstraint("(room_id IS NULL) <> (asset_id IS NULL)", name="one_target"),
