@@ -1,14 +1,17 @@
 """50 phones syncing at once against the app under gunicorn (several worker processes), on SQLite or
 PostgreSQL. Each phone is the project's Python sync client (sync/client.py) with an outbox of its own.
-Every phone logs in first (phones keep their token for days; `--login-in-storm` makes the 50 logins part
-of the storm too); then, all released at once, each makes its first pull, fills 50 checklists from the
-pulled templates, rooms and assets (each with 2 photos), pushes them (one batch: the phone app sends 50
-records a batch) and then uploads the photos, in the phone app's order (pwa/src/sync.js). The phones run
-as threads spread over several processes (`--client-processes`).
+Every phone logs in and fills 50 checklists with 2 photos each first, from the school as one phone
+pulled it (an inspector fills them offline during the day; phones keep their token for days, and
+`--login-in-storm` makes the 50 logins part of the storm); then, all released at once, each makes its
+first pull, pushes its checklists (one batch: the phone app sends 50 records a batch) and then uploads
+the photos, in the phone app's order (pwa/src/sync.js). The phones run as threads spread over several
+processes (`--client-processes`). They share the server's two cores at equal priority unless
+`--phone-nice` makes them yield (real phones have processors of their own; see bench/README.md for
+what that changes).
 
     .venv/bin/python bench/load_phones.py [--phones 50] [--records 50] [--photos 2] [--photo-kb 40]
-                                          [--workers 4] [--client-processes 5] [--login-in-storm] [--runs 3]
-                                          [--database-url postgresql+psycopg://…]
+                                          [--workers 4] [--client-processes 5] [--phone-nice 0]
+                                          [--login-in-storm] [--runs 3] [--database-url postgresql+psycopg://…]
 
 Push latency is what each phone waited (request sent to answer read) and, from gunicorn's access log,
 what the server spent; the reference timed in the same run is one phone alone pushing the same batch
@@ -130,22 +133,28 @@ class Phone:
             self.sent_uuids.append(client.outbox.add("inspection", data, photos=photos))
         self.sent_photos += [sha for sha, _, _ in client.outbox.photos_to_upload()]
 
-    def sync(self, base_url: str, start, rounds: int = 1, login_in_storm: bool = False) -> None:
+    def sync(self, base_url: str, start, rounds: int = 1, login_in_storm: bool = False,
+             filled_from: list[dict] | None = None) -> list[dict]:
         """Log in, wait for the start, pull everything, then (each round) queue the checklists, push them,
-        upload their photos; note any failure. Phones log in once and sync for days on their token, so
-        the login comes before the start unless `login_in_storm`."""
+        upload their photos; note any failure; return what was pulled. Phones log in once and sync for
+        days on their token, so the login comes before the start unless `login_in_storm`. Given
+        `filled_from` (the school as pulled), the phone's one round of checklists is filled before the
+        start instead: an inspector fills them offline during the day, and a storm is the phones syncing."""
         client = self.client(base_url)
+        changes: list[dict] = []
         try:
             if not login_in_storm:
                 client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
+            if filled_from is not None:
+                self.queue_records(client, filled_from, 0)
             if start is not None:
                 start.wait()
             if login_in_storm:
                 client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
-            changes: list[dict] = []
             client.pull(lambda page: changes.extend(page["changes"]))
             for round_ in range(rounds):
-                self.queue_records(client, changes, round_)
+                if filled_from is None:
+                    self.queue_records(client, changes, round_)
                 # The phone app's order (pwa/src/sync.js): records first, then their photos.
                 counts = client.push()
                 client.upload_photos()
@@ -155,6 +164,7 @@ class Phone:
             self.failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")
         finally:
             client.outbox.close()
+        return changes
 
     def latencies(self, kind: str) -> list[float]:
         return [r.seconds for r in self.responses if r.kind == kind]
@@ -265,17 +275,18 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def storm(base_url: str, phones: list[Phone], processes: int, login_in_storm: bool,
-          server_pid: int) -> tuple[float, float, list[Phone]]:
+def storm(base_url: str, phones: list[Phone], processes: int, nice: int, login_in_storm: bool,
+          server_pid: int, school_as_pulled: list[dict]) -> tuple[float, float, list[Phone]]:
     """Every phone syncs at once (released together from one barrier), the phones spread over
-    `processes` processes: real phones share no interpreter lock, and fifty threads in one process made
-    each wait for the others to read its answer. Seconds until the last is done, the CPU seconds the
-    server (`server_pid` and its workers) used meanwhile, and the phones as they came back (with what
-    they saw)."""
+    `processes` processes at niceness `nice`: real phones share no interpreter lock (fifty threads in one
+    process made each wait for the others to read its answer), nor the server's cores. Seconds until
+    the last is done, the CPU seconds the server (`server_pid` and its workers) used meanwhile, and the
+    phones as they came back (with what they saw)."""
     ctx = multiprocessing.get_context("fork")
     start, results = ctx.Barrier(len(phones) + 1), ctx.Queue()
     groups = [phones[i::processes] for i in range(processes)]
-    workers = [ctx.Process(target=_phone_group, args=(base_url, group, start, results, login_in_storm), daemon=True)
+    workers = [ctx.Process(target=_phone_group, daemon=True,
+                           args=(base_url, group, nice, start, results, login_in_storm, school_as_pulled))
                for group in groups if group]
     for worker in workers:
         worker.start()
@@ -290,9 +301,14 @@ def storm(base_url: str, phones: list[Phone], processes: int, login_in_storm: bo
     return seconds, server_cpu, sorted(came_back, key=lambda p: p.number)
 
 
-def _phone_group(base_url: str, phones: list[Phone], start, results, login_in_storm: bool) -> None:
-    """In a process of its own: each phone in a thread; the phones go back through `results`."""
-    threads = [threading.Thread(target=p.sync, args=(base_url, start, 1, login_in_storm), daemon=True)
+def _phone_group(base_url: str, phones: list[Phone], nice: int, start, results, login_in_storm: bool,
+                 school_as_pulled: list[dict]) -> None:
+    """In a process of its own, at niceness `nice`: each phone in a thread; the phones go back through
+    `results`. A nicer process gets a core only when the server's processes leave one free: the server
+    has the cores as on a box of its own, but the phones' own work (reading a pull, writing a push) then
+    waits for a free core, which spreads their pushes out."""
+    os.nice(nice)
+    threads = [threading.Thread(target=p.sync, args=(base_url, start, 1, login_in_storm, school_as_pulled), daemon=True)
                for p in phones]
     for t in threads:
         t.start()
@@ -329,9 +345,9 @@ def run(args, workdir: Path, number: int) -> dict:
             # The reference: one phone alone, batch after batch, enough rounds for most to land on a worker
             # that has pushed before (warm_push).
             solo_rounds = 2 * args.workers + 1
-            solo.sync(server.base_url, None, rounds=solo_rounds)
-            seconds, server_cpu, crowd = storm(server.base_url, crowd, args.client_processes, args.login_in_storm,
-                                               server.proc.pid)
+            school_as_pulled = solo.sync(server.base_url, None, rounds=solo_rounds)
+            seconds, server_cpu, crowd = storm(server.base_url, crowd, args.client_processes, args.phone_nice,
+                                               args.login_in_storm, server.proc.pid, school_as_pulled)
             phones = [solo, *crowd]
         finally:
             server.stop()
@@ -381,6 +397,8 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=2, help="photos per checklist")
     parser.add_argument("--photo-kb", type=int, default=40)
     parser.add_argument("--client-processes", type=int, default=5, help="processes the phones are spread over")
+    parser.add_argument("--phone-nice", type=int, default=0,
+                        help="niceness of the phones' processes (19: they take a core only when the server leaves one)")
     parser.add_argument("--login-in-storm", action="store_true",
                         help="phones log in after the start too (51 scrypt hashes at once), not beforehand")
     parser.add_argument("--rooms", type=int, default=200)
@@ -390,7 +408,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server URL; default a temporary SQLite file")
     args = parser.parse_args()
     print(f"{args.phones} phones × {args.records} checklists × {args.photos} photos of {args.photo_kb} KB, "
-          f"gunicorn {args.workers} workers, {database_name(args.database_url)}; {machine()}")
+          f"gunicorn {args.workers} workers, phones at nice {args.phone_nice}, {database_name(args.database_url)}; "
+          f"{machine()}")
     runs = []
     for number in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
