@@ -26,6 +26,8 @@ PING_AFTER_IDLE_SECONDS = 10.0
 # cut could take back batches the phones were told are stored, and have since dropped.
 SQLITE_SYNCHRONOUS = "FULL"
 _LAST_USED = "xunjian_last_used"
+# Set by ready_to_write on a SQLite connection: its next statement begins a write transaction first.
+_WRITE_LOCK_DUE = "xunjian_write_lock_due"
 
 
 @event.listens_for(Engine, "connect")
@@ -46,6 +48,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 @event.listens_for(Pool, "checkin")
 def _note_rest(dbapi_conn, record) -> None:
+    record.info.pop(_WRITE_LOCK_DUE, None)
     if dbapi_conn is not None:
         record.info[_LAST_USED] = time.monotonic()
 
@@ -73,9 +76,16 @@ def _ping_after_rest(dbapi_conn, record, _proxy) -> None:
 def _sqlite_begin_immediate(conn) -> None:
     if conn.dialect.name != "sqlite":
         return
+    conn.info.pop(_WRITE_LOCK_DUE, None)
     if conn.get_execution_options().get(READ_ONLY):
         conn.exec_driver_sql("BEGIN")
     else:
+        _take_write_lock(conn.connection.driver_connection)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _take_write_lock_when_due(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    if conn.info.pop(_WRITE_LOCK_DUE, False):
         _take_write_lock(conn.connection.driver_connection)
 
 
@@ -138,10 +148,16 @@ def begin_call(session: Session, reads_only: bool) -> None:
 
 
 def ready_to_write(session: Session) -> None:
-    """Before an API call that writes does so: end the token lookup's read-only transaction where the
-    engine needs it (begin_call)."""
-    if _dialect(session) == "sqlite":
-        end_read_only(session)
+    """Before an API call that writes does so: on SQLite, end the token lookup's read-only transaction
+    (begin_call); the call's next statement takes the write lock first. Both happen on the connection
+    the lookup used, inside the session's one transaction, and what the lookup loaded stays as it was
+    read: ending the session's transaction instead (end_read_only) handed the connection back to the
+    pool and took it out again, which cost a photo upload more than its own insert."""
+    if _dialect(session) != "sqlite" or not _plain(session).in_transaction():
+        return
+    conn = session.connection()
+    conn.connection.driver_connection.execute("COMMIT")
+    conn.info[_WRITE_LOCK_DUE] = True
 
 
 def _dialect(session: Session | scoped_session) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import socket
 import uuid as uuid_lib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -143,9 +145,10 @@ class Phone:
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def push(self, records: list[dict], batch_id: str | None = None) -> requests.Response:
+    def push(self, records: list[dict], batch_id: str | None = None, timeout: float = 30) -> requests.Response:
         body = {"device_id": self.device_id, "batch_id": batch_id or str(uuid_lib.uuid4()), "records": records}
-        return self.http.post(f"{self.base_url}/api/v1/sync/push", json=body, headers=self.headers(), timeout=30)
+        return self.http.post(f"{self.base_url}/api/v1/sync/push", json=body, headers=self.headers(),
+                              timeout=timeout)
 
     def statuses(self, records: list[dict]) -> list[str]:
         resp = self.push(records)
@@ -176,15 +179,38 @@ def room_names(app) -> list[str]:
         return sorted(db.session.scalars(select(Room.name).execution_options(all_sites=True)))
 
 
+def _request_head(netloc: str, token: str, method: str, path: str, content_type: str, announced: int) -> bytes:
+    return (f"{method} {path} HTTP/1.1\r\nHost: {netloc}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n").encode()
+
+
+def _read_answer(sock: socket.socket) -> bytes:
+    answer = b""
+    while chunk := sock.recv(65536):
+        answer += chunk
+    return answer
+
+
 def send_cut_short(base_url: str, token: str, method: str, path: str, content_type: str, announced: int,
                    body: bytes) -> bytes:
     """A request that announces `announced` bytes, sends only `body`, and hangs up; returns the raw answer."""
     url = urlparse(base_url)
     with socket.create_connection((url.hostname, url.port)) as sock:
-        sock.sendall((f"{method} {path} HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
-                      f"Content-Type: {content_type}\r\nContent-Length: {announced}\r\n\r\n").encode() + body)
+        sock.sendall(_request_head(url.netloc, token, method, path, content_type, announced) + body)
         sock.shutdown(socket.SHUT_WR)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer
+        return _read_answer(sock)
+
+
+@contextmanager
+def sent_halfway(base_url: str, token: str, method: str, path: str, content_type: str,
+                 body: bytes) -> Iterator[list[bytes]]:
+    """A request whose body stops halfway, as on a slow network, until the block ends; then the rest is
+    sent and the raw answer put in the yielded list."""
+    url = urlparse(base_url)
+    half = len(body) // 2
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(_request_head(url.netloc, token, method, path, content_type, len(body)) + body[:half])
+        answer: list[bytes] = []
+        yield answer
+        sock.sendall(body[half:])
+        answer.append(_read_answer(sock))

@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from PIL import Image
 
 from server.models import Attachment, AttachmentLink
 from sync.attachments import FolderStore
-from tests.sync_kit import BROKEN_NAMES, count, phone_for, record, register_test_handlers, send_cut_short
+from tests.sync_kit import (
+    BROKEN_NAMES,
+    count,
+    phone_for,
+    record,
+    register_test_handlers,
+    send_cut_short,
+    sent_halfway,
+)
 
 register_test_handlers()
 
@@ -128,6 +137,20 @@ def test_case12_upload_cut_mid_stream_leaves_no_file_and_reupload_works(phone, a
     assert stored_files(app) == [] and count(app, Attachment) == 0
     assert phone.put(f"/api/v1/attachments/{sha(data)}", data).status_code == 201
     assert [p.name for p in stored_files(app)] == [sha(data)]
+
+
+def test_a_phone_slow_to_send_a_photo_holds_up_no_other_phones_push(factory, live_server, app):
+    """Nothing holds the database's write lock while a photo's bytes come in (only its row waits for
+    it): one phone on a slow network must not stall every other phone's sync."""
+    slow, other = phone_for(factory, live_server), phone_for(factory, live_server)
+    data = image_bytes() + b"\0" * 100_000
+    with sent_halfway(live_server, slow.token, "PUT", f"/api/v1/attachments/{sha(data)}", "image/jpeg",
+                      data) as answer:
+        time.sleep(0.3)  # the server has the headers, has looked the token up, and waits for the rest
+        resp = other.push([record(data={"name": "R1"})], timeout=10)
+        assert resp.status_code == 200 and [r["status"] for r in resp.json()["results"]] == ["accepted"]
+    assert answer[0].startswith(b"HTTP/1.1 201")
+    assert count(app, Attachment) == 1
 
 
 def test_case13_same_photo_twice_or_in_two_records_is_stored_once(phone, app):
