@@ -65,6 +65,18 @@ def test_photos_go_by_hash_once(phone_client, app, tmp_path):
         assert db.session.scalar(db.select(Attachment.size)) == picture.stat().st_size
 
 
+def test_a_lost_photo_mark_only_sends_the_photo_again_and_records_stay_synced(phone_client, app, tmp_path):
+    """Marking a photo sent does not wait for the disk: a mark lost to a power cut sends the photo again,
+    which the server takes as one it has; what the phone queues afterwards is still synced to the disk."""
+    picture = photo(tmp_path / "a.jpg")
+    phone_client.outbox.add("test_room", {"name": "A"}, photos=[picture])
+    phone_client.sync()
+    phone_client.outbox.db.execute("UPDATE photo SET uploaded = 0")  # the mark, lost
+    assert phone_client.upload_photos() == 1
+    assert phone_client.outbox.photos_to_upload() == [] and count(app, Attachment) == 1
+    assert phone_client.outbox.db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+
+
 def test_unreachable_server_gives_up_after_backoff_and_keeps_the_outbox(tmp_path):
     delays = []
     outbox = Outbox(tmp_path / "o.sqlite3")
