@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, SiteScoped, utcnow
@@ -53,6 +53,9 @@ class SyncChange(Base):
 # -- push: the uuid ledger, batches, quarantine and conflicts -----------------------------------
 
 RECORD_STATUSES = ("accepted", "rejected", "conflict", "held")
+# Held records are the only ones looked up by status, and they are few: their index holds them alone,
+# so an accepted record's ledger row writes no page to it.
+_HELD_ONLY = text("status = 'held'")
 
 
 class SyncRecord(Base):
@@ -62,7 +65,7 @@ class SyncRecord(Base):
     __tablename__ = "sync_record"
     __table_args__ = (
         UniqueConstraint("site_id", "uuid"),
-        Index("ix_sync_record_site_status", "site_id", "status"),
+        Index("ix_sync_record_held", "site_id", "id", sqlite_where=_HELD_ONLY, postgresql_where=_HELD_ONLY),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -9,6 +9,7 @@ import pytest
 
 from server.extensions import db
 from server.models import Room, Site, SyncBatch, SyncQuarantine, SyncRecord
+from sync import conflicts, push
 from tests.sync_kit import BROKEN_NAMES, count, phone_for, record, register_test_handlers, room_names
 
 register_test_handlers()
@@ -107,6 +108,23 @@ def test_case8_update_before_create_ends_as_in_order_delivery(factory, live_serv
     admin = phone_for(factory, live_server, roles=("admin",))
     assert admin.statuses(batch) == ["accepted", "accepted"]
     assert room_names(app) == ["101 宿舍", "102b"]
+
+
+def _query_plan(conn, stmt) -> str:
+    compiled = stmt.compile(dialect=conn.dialect)
+    if conn.dialect.name == "sqlite":
+        args = tuple(compiled.params[name] for name in compiled.positiontup)
+        return str(conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args).all())
+    return str(conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).all())
+
+
+def test_held_records_are_found_without_reading_every_record_the_school_pushed(app):
+    """Every push looks for held records to apply again, and the admin lists them: both must read the
+    held ones alone (their own index), or every push slows down as the school's ledger grows."""
+    with app.app_context():
+        conn = db.session.connection()
+        for stmt in (push._HELD_IDS.params(site_id=1), conflicts.held_query(1)):
+            assert "ix_sync_record_held" in _query_plan(conn, stmt)
 
 
 def test_case20_unknown_template_version_is_rejected_and_kept(phone, app):
