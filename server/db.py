@@ -27,6 +27,8 @@ PING_AFTER_IDLE_SECONDS = 10.0
 SQLITE_SYNCHRONOUS = "FULL"
 _LAST_USED = "xunjian_last_used"
 # Set by ready_to_write on a SQLite connection: its next statement begins a write transaction first.
+# Every transaction's own BEGIN clears it (_sqlite_begin_immediate), so it never outlives the one it
+# was set in.
 _WRITE_LOCK_DUE = "xunjian_write_lock_due"
 
 
@@ -48,7 +50,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 @event.listens_for(Pool, "checkin")
 def _note_rest(dbapi_conn, record) -> None:
-    record.info.pop(_WRITE_LOCK_DUE, None)
     if dbapi_conn is not None:
         record.info[_LAST_USED] = time.monotonic()
 

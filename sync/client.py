@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS photo (
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 """
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# Commits reach the disk before they return, except a photo's "sent" mark (Outbox.photo_uploaded).
+SYNCED, UNSYNCED = "PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL"
 FINAL = ("stored", "rejected", "conflict")
 
 
@@ -79,7 +81,7 @@ class Outbox:
         # Write-ahead log, each commit synced (FULL): as durable as the default rollback journal, without
         # creating and deleting a journal file for every record queued and every photo sent.
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute(SYNCED)
         self.db.executescript(SCHEMA)
 
     @contextmanager
@@ -155,12 +157,12 @@ class Outbox:
         """Mark a photo sent, without waiting for the disk: a mark lost to a power cut only sends the photo
         again, which the server answers as one it has (200). A synced commit per photo cost the phone a
         disk flush for each of a round's hundred photos, on the disk its records are queued on."""
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(UNSYNCED)
         try:
             with self._tx() as db:
                 db.execute("UPDATE photo SET uploaded = 1 WHERE sha256 = ?", (sha256,))
         finally:
-            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(SYNCED)
 
     def get(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
