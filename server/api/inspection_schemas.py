@@ -80,10 +80,13 @@ class Answers(fields.Field):
     """Answers keyed by item key, each an object. Only their shape is read here, in one pass: the
     inspection handler judges each answer against its item in the template version (checklists.evaluate),
     and a generic Dict of String keys and Dict values cost more than everything else in a pushed
-    inspection's validation (22 field objects a checklist)."""
+    inspection's validation (22 field objects a checklist). What any answer may carry, whatever its
+    item, is read here too: its photos (listed before judging) and its note."""
 
     MAX_ANSWERS = 200
     MAX_KEY = 64
+    MAX_PHOTOS = 20
+    MAX_NOTE = 2000
 
     def __init__(self, **kwargs):
         super().__init__(metadata={"type": "object", "additionalProperties": {"type": "object"},
@@ -101,9 +104,23 @@ class Answers(fields.Field):
                 errors[key[:self.MAX_KEY]] = [f"an item key has at most {self.MAX_KEY} characters"]
             elif not isinstance(answer, dict):
                 errors[key] = ["each answer is an object"]
+            elif "photos" in answer or "note" in answer:  # most answers have neither
+                problems = self._attachment_problems(answer)
+                if problems:
+                    errors[key] = problems
         if errors:
             raise ValidationError(errors)
         return value
+
+    def _attachment_problems(self, answer: dict) -> list[str]:
+        problems = []
+        photos, note = answer.get("photos"), answer.get("note")
+        if photos is not None and (not isinstance(photos, list) or len(photos) > self.MAX_PHOTOS
+                                   or not all(isinstance(p, str) for p in photos)):
+            problems.append(f"photos is a list of at most {self.MAX_PHOTOS} photo hashes")
+        if note is not None and (not isinstance(note, str) or len(note) > self.MAX_NOTE):
+            problems.append(f"note is a text of at most {self.MAX_NOTE} characters")
+        return problems
 
 
 class InspectionDataSchema(Schema):
@@ -121,10 +138,11 @@ class InspectionDataSchema(Schema):
 
 
 def inspection_photos(data: dict) -> list[str]:
-    """Every photo an inspection names: its own and those of its answers."""
+    """Every photo a loaded inspection names: its own and those of its answers."""
     hashes = list(data.get("photos") or [])
     for answer in (data.get("answers") or {}).values():
-        hashes += [p for p in (answer.get("photos") or []) if isinstance(p, str)]
+        if answer.get("photos"):  # a list of text (Answers); most answers have none
+            hashes += answer["photos"]
     return list(dict.fromkeys(hashes))
 
 

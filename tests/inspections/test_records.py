@@ -109,6 +109,22 @@ def test_answers_that_are_not_objects_or_have_overlong_keys_are_refused_by_name(
     assert _stored(app) == []
 
 
+def test_an_answers_photos_and_note_of_the_wrong_kind_reject_that_record_only(app, school):
+    # A number where the answer's photo list goes failed the whole push (500) while the photos it names
+    # were listed; an object as its note was held as a server error and quarantined a week later.
+    odd = [_dorm_check(app, school, 0, quilt={"deduct": 0, "photos": 5}),
+           _dorm_check(app, school, 1, quilt={"deduct": 2, "note": {"text": "脏"}}),
+           _dorm_check(app, school, 2, quilt={"deduct": 0, "photos": [photo("a"), 7]})]
+    results = push(app, school.inspector, [record("inspection", d) for d in odd]
+                   + [record("inspection", _dorm_check(app, school, 3))])
+    assert [r["status"] for r in results] == ["rejected", "rejected", "rejected", "accepted"]
+    assert [r["errors"]["data"]["answers"] for r in results[:3]] == [
+        {"quilt": ["photos is a list of at most 20 photo hashes"]},
+        {"quilt": ["note is a text of at most 2000 characters"]},
+        {"quilt": ["photos is a list of at most 20 photo hashes"]}]
+    assert [i.room_id for i in _stored(app)] == [school.dorms[3]]
+
+
 def test_a_batch_mixing_good_and_bad_checks_stores_each_good_one_as_judged(app, school):
     """The engine judges answers before taking the write lock and applies the run at once; a record
     rejected in between must not shift another's judgement onto it."""
