@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from server.models import LIFECYCLE_KINDS, ROOM_KINDS, SCAN_CONDITIONS, STOCKTAKE_STATUSES
+from sync.schema import RecordDataSchema
 
 Sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
@@ -25,7 +26,7 @@ class StocktakeSchema(Schema):
     summary = fields.Dict(dump_only=True)
 
 
-class ScanRecordSchema(Schema):
+class ScanRecordSchema(RecordDataSchema):
     """`stocktake_scan`: an asset (by id, or the label read) or an item not on the book (盘盈: label
     if any, description and photo) seen in a room."""
 
@@ -44,7 +45,7 @@ class ScanRecordSchema(Schema):
             raise ValidationError("name the asset, the label read, or describe the item", "asset_id")
 
 
-class AssetUpdateRecordSchema(Schema):
+class AssetUpdateRecordSchema(RecordDataSchema):
     """`asset_update`: an auditor's correction of the fields given, from `base_version`."""
 
     asset_id = fields.Integer(required=True)

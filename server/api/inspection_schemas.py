@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from server.api.schemas import DatabaseId, PageArgsSchema
 from server.models import ACTION_STATUSES, ITEM_KINDS, ROOM_KINDS, SCORING_MODES
 from server.services.actions import is_overdue, to_utc
+from sync.schema import RecordDataSchema
 
 
 class UtcDateTime(fields.DateTime):
@@ -123,7 +124,7 @@ class Answers(fields.Field):
         return problems
 
 
-class InspectionDataSchema(Schema):
+class InspectionDataSchema(RecordDataSchema):
     """`data` of a pushed `inspection` record."""
 
     template_id = fields.Integer(required=True, validate=DatabaseId,
@@ -146,7 +147,7 @@ def inspection_photos(data: dict) -> list[str]:
     return list(dict.fromkeys(hashes))
 
 
-class ActionUpdateDataSchema(Schema):
+class ActionUpdateDataSchema(RecordDataSchema):
     """`data` of a pushed `action_update` record."""
 
     action_id = fields.Integer(required=True)
