@@ -30,10 +30,6 @@ class Judged:
     note: str | None = None
     photos: list[str] = field(default_factory=list)
 
-    @property
-    def failed(self) -> bool:
-        return self.outcome == "fail"
-
     def stored(self) -> dict[str, Any]:
         """The item as its inspection keeps it (Inspection.answers): key and judgement, with only the
         values it has (most items of a passed check have no note, value, text or photos)."""
@@ -185,10 +181,11 @@ def _judge(item: dict, answer: dict | None, errors: list[str]) -> Judged:
     return judged
 
 
-def _score(items_judged: list[Judged], scoring: str, max_score: float) -> tuple[float | None, float | None]:
+def _score(items_judged: list[Judged], failures: list[Judged], scoring: str,
+           max_score: float) -> tuple[float | None, float | None]:
     if scoring == "deduction":
         lost = sum(j.deduction if j.item["kind"] == "deduction" else float(j.item.get("points") or 0)
-                   for j in items_judged if j.failed)
+                   for j in failures)
         return max(0.0, round(max_score - lost, 2)), max_score
     if scoring == "sum":
         counted = [j for j in items_judged if j.outcome in ("pass", "fail")]
@@ -206,18 +203,19 @@ def evaluate(items: list[dict], scoring: str, max_score: float, answers: dict[st
     """Judge every item of a filled checklist and compute its score; `errors` keyed by item key."""
     errors: dict[str, list[str]] = {}
     known = {item["key"] for item in items}
-    for key in answers:
-        if key not in known:
-            errors[key] = ["no such item in this template version"]
+    if not answers.keys() <= known:
+        errors.update((key, ["no such item in this template version"]) for key in answers if key not in known)
     judged = []
+    item_errors: list[str] = []
     for item in items:
-        item_errors: list[str] = []
         answer = answers.get(item["key"])
         judged.append(_judge(item, answer if isinstance(answer, dict) else None, item_errors))
         if item_errors:
             errors[item["key"]] = item_errors
-    score, top = _score(judged, scoring, max_score)
-    return Evaluation(judged, score, top, errors, [j for j in judged if j.failed])
+            item_errors = []
+    failures = [j for j in judged if j.outcome == "fail"]
+    score, top = _score(judged, failures, scoring, max_score)
+    return Evaluation(judged, score, top, errors, failures)
 
 
 def score_mismatch(server_score: float | None, phone_score: float | None) -> bool:
