@@ -79,7 +79,7 @@ class ApplyContext:
 class IncomingRecord:
     uuid: str
     type: str
-    recorded_at: datetime
+    recorded_at: datetime  # the phone's clock, in UTC
     base_version: int | None
     data: dict  # already loaded by the handler's schema
     raw: dict = field(default_factory=dict)  # the record exactly as the phone sent it

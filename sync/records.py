@@ -7,7 +7,7 @@ import json
 import re
 import uuid as uuid_lib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -117,14 +117,15 @@ def canonical_uuid(value: Any) -> str | None:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 time with an offset, else None (a time without offset is ambiguous)."""
+    """An RFC 3339 time with an offset, as the same moment in UTC (SQLite keeps no offset, so only UTC
+    is stored; the text as sent is kept beside it); else None (a time without offset is ambiguous)."""
     if not isinstance(value, str) or len(value) > 64:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    except (ValueError, OverflowError):  # OverflowError: in UTC it falls outside years 1 to 9999
         return None
-    return parsed if parsed.tzinfo else None
 
 
 def is_skewed(recorded_at: datetime, received_at: datetime) -> bool:

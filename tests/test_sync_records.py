@@ -36,6 +36,8 @@ def test_the_content_hash_is_that_of_the_canonical_json_for_good():
 def test_times_need_an_offset_and_skew_is_more_than_a_day():
     assert parse_time("2026-11-25T08:00:00") is None and parse_time(5) is None
     assert parse_time("2026-11-25T16:00:00+08:00") == NOW
+    assert parse_time("2026-11-25T16:00:00+08:00").tzinfo == UTC  # SQLite keeps no offset: only UTC is stored
+    assert parse_time("0001-01-01T06:00:00+08:00") is None and parse_time("9999-12-31T20:00:00-05:00") is None
     assert not is_skewed(NOW + timedelta(hours=23), NOW) and is_skewed(NOW - timedelta(days=2), NOW)
 
 

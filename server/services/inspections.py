@@ -186,7 +186,7 @@ def _check(ctx: ApplyContext, known: _Known, record: IncomingRecord) -> _Checked
     row = {"site_id": ctx.site_id, "uuid": record.uuid, "template_version_id": template.id,
            "category": template.category, "room_id": room.id if room else None,
            "asset_id": asset.id if asset else None, "inspector_id": ctx.user_id,
-           "device_id": ctx.device_id, "recorded_at": actions.to_utc(record.recorded_at),
+           "device_id": ctx.device_id, "recorded_at": record.recorded_at,
            "received_at": actions.to_utc(ctx.received_at), "performed_at": performed_at,
            "day": actions.local_day(performed_at), "scanned": data.get("scanned", False),
            "score": evaluation.score, "max_score": evaluation.max_score, "phone_score": data.get("score"),

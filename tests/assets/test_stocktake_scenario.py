@@ -21,6 +21,7 @@ sent twice.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -28,6 +29,8 @@ from sqlalchemy import select
 from qr_labels.codes import make_code
 from server.extensions import db
 from server.models import Asset, AssetEvent, Label, Room, StocktakeScan
+from server.models.base import as_utc
+from sync.models import SyncRecord
 from tests.assets.conftest import add_asset, at
 from tests.assets.stocktake_helpers import Phone, scan
 
@@ -205,6 +208,20 @@ def test_scans_are_checked_against_the_school(app, school, fieldwork, factory):
     with app.app_context():
         assert db.session.scalar(select(StocktakeScan.asset_id).where(StocktakeScan.label == "t9")) == ids["T9"]
     assert other.get(f"/api/v1/stocktakes/{st}").status_code == 404
+
+
+def test_a_scan_keeps_the_moment_the_phone_meant_whatever_its_clocks_offset(app, school, fieldwork, factory):
+    # Phones send Beijing time (+08:00); SQLite keeps no offset, and the scan's own clock time was kept as
+    # if it were UTC: eight hours late on every screen, and the later of two scans misjudged.
+    st, ids, _ = fieldwork
+    beijing = timezone(timedelta(hours=8))
+    zhao = Phone(factory, "zhao")
+    sent = scan(st, ids["T9"], school.room("教学楼 教102"), at(12).astimezone(beijing))
+    assert zhao.send([sent]) == [("accepted", None)]
+    with app.app_context():
+        kept = db.session.scalar(select(StocktakeScan.recorded_at).where(StocktakeScan.uuid == sent["uuid"]))
+        ledger = db.session.scalar(select(SyncRecord.recorded_at).where(SyncRecord.uuid == sent["uuid"]))
+    assert (as_utc(kept), as_utc(ledger)) == (at(12), at(12))
 
 
 def test_new_scan_ids_are_uuids():
