@@ -24,7 +24,8 @@ import uuid
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
 
 from qr_labels.codes import make_code
 from server.extensions import db
@@ -222,6 +223,31 @@ def test_a_scan_keeps_the_moment_the_phone_meant_whatever_its_clocks_offset(app,
         kept = db.session.scalar(select(StocktakeScan.recorded_at).where(StocktakeScan.uuid == sent["uuid"]))
         ledger = db.session.scalar(select(SyncRecord.recorded_at).where(SyncRecord.uuid == sent["uuid"]))
     assert (as_utc(kept), as_utc(ledger)) == (at(12), at(12))
+
+
+def test_scan_times_stored_with_the_phones_offset_are_set_right_by_the_migration(app, school, fieldwork, factory):
+    st, ids, _ = fieldwork
+    sent = scan(st, ids["T9"], school.room("教学楼 教102"), at(12).astimezone(timezone(timedelta(hours=8))))
+    assert Phone(factory, "zhao").send([sent]) == [("accepted", None)]
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL stored the moment itself")
+        others = _scan_times(db.session, StocktakeScan.uuid != sent["uuid"])
+        db.session.remove()
+        downgrade(revision="sync_4")
+        with db.engine.begin() as conn:  # as the earlier code stored it: the phone's clock time
+            for table in ("stocktake_scan", "sync_record"):
+                conn.execute(text(f"UPDATE {table} SET recorded_at = '2026-11-20 20:00:00.000000' WHERE uuid = :u"),
+                             {"u": sent["uuid"]})
+        upgrade()
+        ledger = db.session.scalar(select(SyncRecord.recorded_at).where(SyncRecord.uuid == sent["uuid"]))
+        assert _scan_times(db.session, StocktakeScan.uuid == sent["uuid"]) == [at(12)] and as_utc(ledger) == at(12)
+        assert _scan_times(db.session, StocktakeScan.uuid != sent["uuid"]) == others
+
+
+def _scan_times(session, where) -> list:
+    return [as_utc(t) for t in session.scalars(select(StocktakeScan.recorded_at).where(where)
+                                                .order_by(StocktakeScan.uuid))]
 
 
 def test_new_scan_ids_are_uuids():
