@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
@@ -223,4 +224,24 @@ def _converted_once_each(convert: Callable, values: Sequence[Any]) -> tuple:
 def _converter(conn: Connection, column_type: Any) -> Callable | None:
     if isinstance(column_type, JSON):
         return jsontext.stored  # as the engines' json_serializer writes it (server.extensions)
-    return column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    convert = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if conn.dialect.name == "sqlite" and isinstance(column_type, DateTime) and convert is not None:
+        return _sqlite_datetime(convert)
+    return convert
+
+
+_PROBE = datetime(1987, 6, 5, 4, 3, 2, 1, tzinfo=timezone(timedelta(hours=8)))
+
+
+def _sqlite_datetime(convert: Callable) -> Callable:
+    """SQLAlchemy's SQLite DATETIME text, "2026-11-27 08:30:15.123456" (the value's own clock time,
+    microseconds always), written by isoformat at half the cost of SQLAlchemy's formatting, which
+    was most of binding an inspection's row; other values, or a column whose storage format was changed
+    (its text then differs on the probe), go to SQLAlchemy's own conversion."""
+    if convert(_PROBE) != _PROBE.isoformat(" ", "microseconds")[:26]:
+        return convert
+
+    def converted(value: Any) -> Any:
+        return value.isoformat(" ", "microseconds")[:26] if type(value) is datetime else convert(value)
+
+    return converted
