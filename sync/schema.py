@@ -6,20 +6,31 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError
 from marshmallow.error_store import ErrorStore
 from marshmallow.utils import missing
+from marshmallow.validate import And
+
+
+def _no_validators(value: Any) -> None:
+    """A field without validators finds nothing wrong with any value it has read."""
 
 
 class RecordDataSchema(Schema):
     """Loads exactly as marshmallow's Schema does, with less of its machinery per field. A push of 500
     checklists loads 4,000 fields, and for each marshmallow's own loop builds a closure and a dict of
     keyword arguments and goes through two more calls; the plain loop here took one checklist's `data`
-    from 19 to 12 µs (bench/README.md, "Sync push ingest"). It stands in for marshmallow's loop only
-    where these schemas need no more: every field read under its own name (no `data_key`, no
-    `attribute`), not partial, unknown fields refused. Anything else goes marshmallow's own way, and
-    tests/test_record_schema.py holds the two to the same results and errors."""
+    from 19 to 12 µs, and each field's validators built once to 10 µs (bench/README.md, "Sync push
+    ingest"). It stands in for marshmallow's loop only where these schemas need no more: every field
+    read under its own name (no `data_key`, no `attribute`), not partial, unknown fields refused.
+    Anything else goes marshmallow's own way, and tests/test_record_schema.py holds the two to the same
+    results and errors."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plain_fields = all(f.data_key is None and f.attribute is None for f in self.load_fields.values())
+        for field in self.load_fields.values():
+            # marshmallow 4 builds an And of a field's validators for every value it checks (a fifth of
+            # loading a checklist); these fields are this instance's own copies, and their validators
+            # are fixed once the schema is built.
+            field._validate = And(*field.validators) if field.validators else _no_validators
 
     def _deserialize(self, data: Any, *, error_store: ErrorStore, many: bool = False, partial=None,
                      unknown: str = RAISE, index: int | None = None) -> Any:

@@ -23,8 +23,8 @@ values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=
 
 
 def _as_marshmallow_loads(schema_class: type[Schema]) -> Schema:
-    """The same schema, hooks and all, loading through marshmallow's own loop."""
-    return type("Reference", (schema_class,), {"_deserialize": Schema._deserialize})()
+    """The same schema, hooks and all, loading through marshmallow's own loop and validation."""
+    return type("Reference", (schema_class,), {"_deserialize": Schema._deserialize, "__init__": Schema.__init__})()
 
 
 def _outcome(schema: Schema, data) -> tuple:
