@@ -105,7 +105,7 @@ def _judge_deduction(item: dict, answer: dict, errors: list[str]) -> Judged:
     if deduct is None or not 0 <= deduct <= item["points"]:
         errors.append(f"deduct must be a number from 0 to {item['points']}")
         deduct = 0.0
-    return Judged(item, "fail" if deduct > 0 else "pass", deduction=deduct)
+    return Judged(item, "fail" if deduct > 0 else "pass", deduct)
 
 
 def _judge_score(item: dict, answer: dict, errors: list[str]) -> Judged:
