@@ -1,17 +1,20 @@
 """50 phones syncing at once against the app under gunicorn (several worker processes), on SQLite or
 PostgreSQL. Each phone is the project's Python sync client (sync/client.py) with an outbox of its own.
-Every phone logs in and fills 50 checklists with 2 photos each first, from the school as one phone
-pulled it (an inspector fills them offline during the day; phones keep their token for days, and
-`--login-in-storm` makes the 50 logins part of the storm); then, all released at once, each makes its
-first pull, pushes its checklists (one batch: the phone app sends 50 records a batch) and then uploads
-the photos, in the phone app's order (pwa/src/sync.js). The phones run as threads spread over several
-processes (`--client-processes`). They share the server's two cores at equal priority unless
-`--phone-nice` makes them yield (real phones have processors of their own; see bench/README.md for
-what that changes).
+Every phone logs in, pulls the school and fills 50 checklists with 2 photos each first (an inspector's
+phone holds the school from an earlier sync and fills checklists offline during the day; phones keep
+their token for days); then the office changes a few rooms (`--day-changes`), and, all released at
+once, each phone pulls what changed since its last pull, pushes its checklists (one batch: the phone
+app sends 50 records a batch) and then uploads the photos, in the phone app's order (pwa/src/sync.js).
+`--first-pull-in-storm` makes each phone's first pull of the whole school part of the storm instead
+(fifty phones installed at the same moment), and `--login-in-storm` the 50 logins too. The phones
+run as threads spread over several processes (`--client-processes`). They share the server's two cores
+at equal priority unless `--phone-nice` makes them yield (real phones have processors of their own;
+see bench/README.md for what that changes).
 
     .venv/bin/python bench/load_phones.py [--phones 50] [--records 50] [--photos 2] [--photo-kb 40]
                                           [--workers 4] [--client-processes 5] [--phone-nice 0]
-                                          [--login-in-storm] [--runs 3] [--database-url postgresql+psycopg://…]
+                                          [--day-changes 50] [--first-pull-in-storm] [--login-in-storm]
+                                          [--runs 3] [--database-url postgresql+psycopg://…]
 
 Push latency is what each phone waited (request sent to answer read) and, from gunicorn's access log,
 what the server spent; the reference timed in the same run is one phone alone pushing the same batch
@@ -40,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -54,7 +58,7 @@ from bench import school
 from bench.common import ROOT, Spread, database, database_name, machine, migrated_app
 from server.db import scope_session
 from server.extensions import db
-from server.models import Inspection
+from server.models import Inspection, Room
 from sync.client import Backoff, Outbox, SyncClient
 from sync.models import Attachment, SyncRecord
 
@@ -104,6 +108,7 @@ class Phone:
     failures: list[str] = field(default_factory=list)
     sent_uuids: list[str] = field(default_factory=list)
     sent_photos: list[str] = field(default_factory=list)
+    pulled: int = 0  # changes its pull in the storm brought
 
     def client(self, base_url: str) -> SyncClient:
         http = requests.Session()
@@ -134,24 +139,32 @@ class Phone:
         self.sent_photos += [sha for sha, _, _ in client.outbox.photos_to_upload()]
 
     def sync(self, base_url: str, start, rounds: int = 1, login_in_storm: bool = False,
-             filled_from: list[dict] | None = None) -> list[dict]:
-        """Log in, wait for the start, pull everything, then (each round) queue the checklists, push them,
-        upload their photos; note any failure; return what was pulled. Phones log in once and sync for
-        days on their token, so the login comes before the start unless `login_in_storm`. Given
-        `filled_from` (the school as pulled), the phone's one round of checklists is filled before the
-        start instead: an inspector fills them offline during the day, and a storm is the phones syncing."""
+             filled_from: list[dict] | None = None, pulled_before=None) -> list[dict]:
+        """Log in, wait for the start, pull, then (each round) queue the checklists, push them, upload
+        their photos; note any failure; return what was pulled. Phones log in once and sync for days on
+        their token, so the login comes before the start unless `login_in_storm`. Given `filled_from`
+        (the school as pulled), the phone's one round of checklists is filled before the start instead:
+        an inspector fills them offline during the day, and a storm is the phones syncing. Given
+        `pulled_before` (a barrier), the phone pulls the school before filling them, as a phone must
+        have, and waits at it for the day's changes; its pull in the storm is then what changed since."""
         client = self.client(base_url)
         changes: list[dict] = []
         try:
             if not login_in_storm:
                 client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
+            if pulled_before is not None:
+                client.pull()
             if filled_from is not None:
                 self.queue_records(client, filled_from, 0)
+            if pulled_before is not None:
+                pulled_before.wait()
             if start is not None:
                 start.wait()
+                self.responses.clear()  # what is counted is the storm
             if login_in_storm:
                 client.login(self.username, school.PASSWORD, f"bench phone {self.number}")
             client.pull(lambda page: changes.extend(page["changes"]))
+            self.pulled = len(changes)
             for round_ in range(rounds):
                 if filled_from is None:
                     self.queue_records(client, changes, round_)
@@ -276,20 +289,26 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def storm(base_url: str, phones: list[Phone], processes: int, nice: int, login_in_storm: bool,
-          server_pid: int, school_as_pulled: list[dict]) -> tuple[float, float, list[Phone]]:
+          server_pid: int, school_as_pulled: list[dict],
+          day_changes: Callable[[], None] | None) -> tuple[float, float, list[Phone]]:
     """Every phone syncs at once (released together from one barrier), the phones spread over
     `processes` processes at niceness `nice`: real phones share no interpreter lock (fifty threads in one
-    process made each wait for the others to read its answer), nor the server's cores. Seconds until
+    process made each wait for the others to read its answer), nor the server's cores. Given
+    `day_changes`, the phones pull the school first, and it is called once they all have. Seconds until
     the last is done, the CPU seconds the server (`server_pid` and its workers) used meanwhile, and the
     phones as they came back (with what they saw)."""
     ctx = multiprocessing.get_context("fork")
     start, results = ctx.Barrier(len(phones) + 1), ctx.Queue()
+    pulled = ctx.Barrier(len(phones) + 1) if day_changes is not None else None
     groups = [phones[i::processes] for i in range(processes)]
     workers = [ctx.Process(target=_phone_group, daemon=True,
-                           args=(base_url, group, nice, start, results, login_in_storm, school_as_pulled))
+                           args=(base_url, group, nice, start, pulled, results, login_in_storm, school_as_pulled))
                for group in groups if group]
     for worker in workers:
         worker.start()
+    if pulled is not None:
+        pulled.wait(timeout=STORM_TIMEOUT)
+        day_changes()
     start.wait()
     began, cpu_before = time.perf_counter(), process_tree_cpu(server_pid)
     came_back: list[Phone] = []
@@ -301,15 +320,15 @@ def storm(base_url: str, phones: list[Phone], processes: int, nice: int, login_i
     return seconds, server_cpu, sorted(came_back, key=lambda p: p.number)
 
 
-def _phone_group(base_url: str, phones: list[Phone], nice: int, start, results, login_in_storm: bool,
+def _phone_group(base_url: str, phones: list[Phone], nice: int, start, pulled, results, login_in_storm: bool,
                  school_as_pulled: list[dict]) -> None:
     """In a process of its own, at niceness `nice`: each phone in a thread; the phones go back through
     `results`. A nicer process gets a core only when the server's processes leave one free: the server
     has the cores as on a box of its own, but the phones' own work (reading a pull, writing a push) then
     waits for a free core, which spreads their pushes out."""
     os.nice(nice)
-    threads = [threading.Thread(target=p.sync, args=(base_url, start, 1, login_in_storm, school_as_pulled), daemon=True)
-               for p in phones]
+    threads = [threading.Thread(target=p.sync, args=(base_url, start, 1, login_in_storm, school_as_pulled, pulled),
+                                daemon=True) for p in phones]
     for t in threads:
         t.start()
     deadline = time.monotonic() + STORM_TIMEOUT
@@ -319,6 +338,17 @@ def _phone_group(base_url: str, phones: list[Phone], nice: int, start, results, 
         if t.is_alive():
             p.failures.append(f"still syncing after {STORM_TIMEOUT} s")
     results.put(phones)
+
+
+def change_rooms(app, site_id: int, count: int) -> None:
+    """The office's changes of a day: `count` rooms renamed, each a change every phone pulls."""
+    with app.app_context():
+        scope_session(db.session, site_id)
+        for room in db.session.scalars(select(Room).order_by(Room.id).limit(count)):
+            room.name = f"{room.name}(新)"
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def warm_push(pushes: list[tuple[int, float]]) -> float:
@@ -346,8 +376,10 @@ def run(args, workdir: Path, number: int) -> dict:
             # that has pushed before (warm_push).
             solo_rounds = 2 * args.workers + 1
             school_as_pulled = solo.sync(server.base_url, None, rounds=solo_rounds)
+            pulled_before = not (args.first_pull_in_storm or args.login_in_storm)
+            day = (lambda: change_rooms(app, built.site_id, args.day_changes)) if pulled_before else None
             seconds, server_cpu, crowd = storm(server.base_url, crowd, args.client_processes, args.phone_nice,
-                                               args.login_in_storm, server.proc.pid, school_as_pulled)
+                                               args.login_in_storm, server.proc.pid, school_as_pulled, day)
             phones = [solo, *crowd]
         finally:
             server.stop()
@@ -363,7 +395,8 @@ def run(args, workdir: Path, number: int) -> dict:
             "storm s": seconds, "errors": sum(len(p.errors()) for p in phones),
             "_errors": [e for p in phones for e in p.errors()][:5],
             "_workers": Counter(pid for pid, _ in server_pushes),
-            "_requests": Counter(r.kind for p in phones for r in p.responses),
+            "_requests": Counter(r.kind for p in crowd for r in p.responses),
+            "changes pulled": statistics.median(p.pulled for p in crowd),
         }
         result["p95 / solo"] = result["push p95 ms"] / result["solo push ms"]
         solo_server = warm_push(server_pushes[:solo_rounds])
@@ -385,7 +418,8 @@ def print_run(number: int, result: dict) -> None:
           f"{result['photos missing']} photos missing; burst floor {result['burst floor p95 ms']:.0f} ms; "
           f"server CPU {result['server CPU s']:.1f} s of a {result['storm s']:.1f} s storm; "
           f"pushes per worker pid {dict(result['_workers'])}; "
-          f"requests {dict(result['_requests'])}", flush=True)
+          f"the crowd's requests {dict(result['_requests'])}, {result['changes pulled']:.0f} changes pulled each",
+          flush=True)
     if result["errors"]:
         print(f"  first errors: {result['_errors']}")
 
@@ -399,17 +433,24 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=5, help="processes the phones are spread over")
     parser.add_argument("--phone-nice", type=int, default=0,
                         help="niceness of the phones' processes (19: they take a core only when the server leaves one)")
+    parser.add_argument("--day-changes", type=int, default=50,
+                        help="rooms the office renames between the phones' last pull and the storm")
+    parser.add_argument("--first-pull-in-storm", action="store_true",
+                        help="each phone's first pull of the whole school is in the storm, not beforehand")
     parser.add_argument("--login-in-storm", action="store_true",
-                        help="phones log in after the start too (51 scrypt hashes at once), not beforehand")
+                        help="phones log in after the start too (51 scrypt hashes at once), and so pull the "
+                             "whole school in the storm")
     parser.add_argument("--rooms", type=int, default=200)
     parser.add_argument("--assets", type=int, default=500)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (at least 2)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL server URL; default a temporary SQLite file")
     args = parser.parse_args()
+    pull = ("a first pull of the whole school" if args.first_pull_in_storm or args.login_in_storm
+            else f"a pull of the day's changes ({args.day_changes} rooms)")
     print(f"{args.phones} phones × {args.records} checklists × {args.photos} photos of {args.photo_kb} KB, "
-          f"gunicorn {args.workers} workers, phones at nice {args.phone_nice}, {database_name(args.database_url)}; "
-          f"{machine()}")
+          f"{pull}, gunicorn {args.workers} workers, phones at nice {args.phone_nice}, "
+          f"{database_name(args.database_url)}; {machine()}")
     runs = []
     for number in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
