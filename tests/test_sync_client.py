@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+from urllib.parse import urlparse
 
 import pytest
 from PIL import Image
@@ -75,6 +76,28 @@ def test_a_lost_photo_mark_only_sends_the_photo_again_and_records_stay_synced(ph
     assert phone_client.upload_photos() == 1
     assert phone_client.outbox.photos_to_upload() == [] and count(app, Attachment) == 1
     assert phone_client.outbox.db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+
+
+def test_a_netrc_entry_for_the_server_does_not_replace_the_token(factory, live_server, tmp_path, monkeypatch):
+    # requests looked the server up in ~/.netrc for every call and sent that password in place of the token.
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine {urlparse(live_server).hostname} login li password not-the-token\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    factory.user(factory.site("s1"), "li", ["inspector", "admin"])
+    client = SyncClient(live_server, Outbox(tmp_path / "outbox.sqlite3"), sleep=lambda s: None)
+    client.login("li", PASSWORD, "test phone")
+    client.outbox.add("test_room", {"name": "A"})
+    assert client.push() == {"stored": 1}
+
+
+def test_a_proxy_set_in_the_environment_is_used(live_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = SyncClient(live_server, Outbox(tmp_path / "outbox.sqlite3"), backoff=Backoff(attempts=1))
+    with pytest.raises(GiveUp):
+        client.login("li", PASSWORD, "test phone")
 
 
 def test_unreachable_server_gives_up_after_backoff_and_keeps_the_outbox(tmp_path):
