@@ -130,7 +130,7 @@ def _judge_number(item: dict, answer: dict, errors: list[str]) -> Judged:
 def _judge_choice(item: dict, answer: dict, errors: list[str]) -> Judged:
     options = {o["key"]: o for o in item["options"]}
     choice = answer.get("choice")
-    if choice not in options:
+    if not isinstance(choice, str) or choice not in options:  # a list or object is no option's key
         errors.append(f"choice must be one of {', '.join(options)}")
         return Judged(item, None)
     return Judged(item, "fail" if options[choice].get("fail") else "pass", text=choice)

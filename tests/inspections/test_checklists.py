@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
 
+from server.api.inspection_schemas import InspectionDataSchema
 from server.services.actions import merge_status
 from server.services.builtin_templates import BUILTIN_TEMPLATES, DORM_HYGIENE, FOOD_SAFETY
 from server.services.checklists import evaluate, item_problems, score_mismatch
@@ -45,6 +49,35 @@ def test_numbers_outside_the_allowed_range_fail_and_hazards_need_a_photo():
     assert result.errors == {}
     judged = 14  # every item but the free-text one
     assert result.score == round(100 * (judged - 2) / judged, 2)
+
+
+ANSWER_KEYS = ("result", "deduct", "score", "value", "text", "choice", "note", "photos")
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+              st.sampled_from(["pass", "fail", "na", "none", "ok", photo("x")])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=5)
+
+
+BY_KIND = {}
+for _template in BUILTIN_TEMPLATES:
+    for _item in _template["items"]:
+        BY_KIND.setdefault(_item["kind"], []).append((_template, _item))
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(sorted(BY_KIND)), data=st.data())
+def test_whatever_a_phone_answers_is_judged_or_refused_by_field(kind, data):
+    """Judging runs for a whole batch before anything is stored: an answer it cannot read must become a
+    field error, never an exception (a choice sent as a list failed the whole push)."""
+    template, item = data.draw(st.sampled_from(BY_KIND[kind]))
+    answers = passing_answers(template["items"])
+    answers[item["key"]] = data.draw(st.dictionaries(st.sampled_from(ANSWER_KEYS), json_values, max_size=3))
+    try:
+        loaded = InspectionDataSchema().load({"template_id": 1, "room_id": 1, "answers": answers})
+    except ValidationError:
+        return
+    evaluate(template["items"], template.get("scoring", "pass_rate"), 100.0, loaded["answers"])
 
 
 def test_missing_and_unknown_answers_are_field_errors():
