@@ -25,12 +25,20 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from server.models.base import as_utc, utcnow
 from sync import feed
-from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry, RunFailed
+from sync.handlers import (
+    ApplyContext,
+    IncomingRecord,
+    RecordConflict,
+    RecordHandler,
+    RecordRejected,
+    RecordRetry,
+    RunFailed,
+)
 from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
 from sync.sql import insert_if_new, insert_new, insert_rows
@@ -131,7 +139,21 @@ def precheck(session: Session, caller: Caller, batch: Batch) -> None:
     for _, run in groupby(valid, key=lambda p: p.type):
         run = list(run)
         if run[0].handler.precheck is not None:
-            run[0].handler.precheck(session, caller.site_id, [p.incoming for p in run])
+            _precheck_run(session, caller.site_id, run[0].handler, [p.incoming for p in run])
+
+
+def _precheck_run(session: Session, site_id: int, handler: RecordHandler, run: list[IncomingRecord]) -> None:
+    """A handler's precheck is only a head start: if its code fails, applying does the work itself,
+    record by record where need be, and a record it cannot apply is held, not lost. (A database error
+    is not caught: the transaction may be unusable, and the phone sends the batch again later.)"""
+    try:
+        handler.precheck(session, site_id, run)
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        log.exception("precheck of %d %s records failed; applying does the work", len(run), handler.type)
+        for incoming in run:
+            incoming.prechecked = None
 
 
 def push(session: Session, caller: Caller, batch_id: str, batch: Batch) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import uuid as uuid_lib
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from marshmallow import ValidationError
 
 from sync import handlers, jsontext
 from sync.handlers import IncomingRecord, RecordHandler
+
+log = logging.getLogger(__name__)
 
 ENVELOPE_FIELDS = frozenset(("uuid", "type", "recorded_at", "base_version", "data"))
 # A phone clock further than this from the server's is flagged and not trusted for reports.
@@ -29,6 +32,7 @@ USED_UUID = {"uuid": ["this uuid was already used for different content; the fir
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=jsontext.spelled)
 NOT_UNICODE = {"record": ["holds text that is not Unicode (an unpaired surrogate, \\ud800 to \\udfff); "
                           "send the record again as UTF-8 text"]}
+UNREADABLE = {"record": ["the server could not read this record (the error is logged); it is kept for an admin"]}
 BAD_NUMBER = {"record": ["holds a number JSON cannot carry (NaN, Infinity, beyond ±1.8e308, or an integer of "
                          "over 4,300 digits); send a finite number"]}
 
@@ -190,12 +194,19 @@ def _handler_errors(rec: Prepared, roles: frozenset[str]) -> dict | None:
 
 
 def _load_data(rec: Prepared) -> None:
+    """Load the record's data with its handler's schema and list its photos. Whatever else the
+    handler's code raises on a record rejects that record alone, kept for an admin: raised, it failed
+    the batch, which the phone then sent again and again."""
     try:
         data = rec.handler.loader.load(rec.raw["data"])
+        rec.photos = list(rec.handler.photos(data))
     except ValidationError as exc:
         rec.errors = {"data": exc.normalized_messages()}
         return
-    rec.photos = list(rec.handler.photos(data))
+    except Exception:
+        log.exception("reading %s record %s failed", rec.type, rec.uuid)
+        rec.errors = UNREADABLE
+        return
     rec.errors = _photo_errors(rec.photos)
     rec.incoming = IncomingRecord(uuid=rec.uuid, type=rec.type, recorded_at=rec.recorded_at,
                                   base_version=rec.raw.get("base_version"), data=data, raw=rec.raw,

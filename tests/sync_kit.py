@@ -115,12 +115,26 @@ def _set_status(ctx, rec) -> int:
     return room.version
 
 
+def _fragile_photos(data: dict) -> list[str]:
+    """A handler's own code failing on a record it was not written for."""
+    if data["name"] == "unreadable":
+        raise KeyError("photos")
+    return list(data["photos"])
+
+
+def _fragile_precheck(session, site_id, recs) -> None:
+    if any(rec.data["name"] == "precheck-bug" for rec in recs):
+        raise ZeroDivisionError("a bug in the precheck")
+
+
 def register_test_handlers() -> None:
     handlers.register(RecordHandler("test_room", RoomSchema, _create_room, roles=("inspector", "admin"),
                                     apply_many=_create_rooms))
     handlers.register(RecordHandler("test_room_rename", RenameSchema, _rename, roles=("auditor", "admin"),
                                     force_apply=_force_rename))
     handlers.register(RecordHandler("test_room_status", StatusSchema, _set_status, roles=("fixer", "admin")))
+    handlers.register(RecordHandler("test_fragile_room", RoomSchema, _create_room, roles=("inspector", "admin"),
+                                    photos=_fragile_photos, precheck=_fragile_precheck))
 
 
 def now_text() -> str:

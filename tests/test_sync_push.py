@@ -94,6 +94,24 @@ def test_case7_database_error_on_one_record_of_ten(phone, app):
     assert phone.statuses([records[4]]) == ["duplicate"]
 
 
+def test_a_handler_failing_on_one_record_rejects_that_record_and_keeps_it(phone, app):
+    # A bug met while reading a record failed the whole batch (500), and the phone sent it again forever.
+    records = [record("test_fragile_room", {"name": n}) for n in ("A", "unreadable", "B")]
+    results = phone.push(records).json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
+    assert "logged" in results[1]["errors"]["record"][0]
+    assert room_names(app) == ["A", "B"]
+    with app.app_context():
+        kept = db.session.scalars(db.select(SyncQuarantine.payload)).all()
+    assert kept == [records[1]]
+
+
+def test_a_failing_precheck_leaves_the_work_to_apply(phone, app):
+    records = [record("test_fragile_room", {"name": n}) for n in ("precheck-bug", "C")]
+    assert phone.statuses(records) == ["accepted", "accepted"]
+    assert room_names(app) == ["C", "precheck-bug"]
+
+
 def test_case8_update_before_create_ends_as_in_order_delivery(factory, live_server, app):
     inspector = phone_for(factory, live_server, roles=("inspector",))
     auditor = phone_for(factory, live_server, roles=("auditor",))
