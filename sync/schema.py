@@ -17,9 +17,10 @@ class RecordDataSchema(Schema):
     """Loads exactly as marshmallow's Schema does, with less of its machinery per field. A push of 500
     checklists loads 4,000 fields, and for each marshmallow's own loop builds a closure and a dict of
     keyword arguments and goes through two more calls; the plain loop here took one checklist's `data`
-    from 19 to 12 µs, and each field's validators built once to 10 µs (bench/README.md, "Sync push
-    ingest"). It stands in for marshmallow's loop only where these schemas need no more: every field
-    read under its own name (no `data_key`, no `attribute`), not partial, unknown fields refused.
+    from 19 to 12 µs, and each field's validators built once to 8.4 µs (bench/README.md, "The app's
+    work per push, in instructions"). It stands in for marshmallow's loop only where these schemas need no
+    more: every field read under its own name (no `data_key`, no `attribute`), not partial, unknown fields
+    refused.
     Anything else goes marshmallow's own way, and tests/test_record_schema.py holds the two to the same
     results and errors."""
 
