@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
-from server.models import Action, ActionEvent, Inspection, TemplateVersion, User, as_utc, utcnow
-from server.services.checklists import Judged
+from server.models import Action, ActionEvent, Inspection, User, as_utc, utcnow
+from server.services.checklists import ChecklistFacts, Judged
 from server.services.errors import Conflict, NotFound, ValidationFailed
 
 # Every school this serves keeps China time; "the same day" and report days are days there.
@@ -42,7 +42,7 @@ def end_of_local_day(moment: datetime) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=SCHOOL_TZ)
 
 
-def deadline_for(template: TemplateVersion, item: dict, performed_at: datetime, room_kind: str | None) -> datetime:
+def deadline_for(template: ChecklistFacts, item: dict, performed_at: datetime, room_kind: str | None) -> datetime:
     """Canteen hazards are due before night (整改不留宿); everything else after the template's hours."""
     in_canteen = template.category in CANTEEN_CATEGORIES or room_kind == "canteen_zone"
     if item.get("hazard") and in_canteen:
@@ -114,7 +114,7 @@ def following_by_item(unresolved: list[Action]) -> dict[str, Action]:
     return {action.item_key: action for action in unresolved if action.status in FOLLOWING}
 
 
-def open_for_failures(session: Session, inspection: Inspection, template: TemplateVersion,
+def open_for_failures(session: Session, inspection: Inspection, template: ChecklistFacts,
                       failures: list[Judged], assignee_id: int | None, room_kind: str | None,
                       following: dict[str, Action]) -> list[Action]:
     """One action per failed item that asks for one; a repeat failure joins the action already following it."""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Action, Asset, Inspection, Room, TemplateVersion, User
 from server.services import actions
-from server.services.checklists import Evaluation, evaluate, score_mismatch
+from server.services.checklists import ChecklistFacts, Evaluation, evaluate, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
 from sync.handlers import ApplyContext, IncomingRecord, RecordRejected, RunFailed
 from sync.sql import insert_rows, reserve_ids
@@ -49,7 +49,7 @@ class _AssetFacts:
 class _Known:
     """What a run of inspections needs from the database, loaded with one query each (not per record)."""
 
-    templates: dict[int, TemplateVersion]
+    templates: dict[int, ChecklistFacts]
     rooms: dict[int, _RoomFacts]
     assets: dict[int, _AssetFacts]
     # Actions still following something, by (room_id, asset_id), oldest first; new ones are appended.
@@ -61,7 +61,7 @@ class _Checked:
     """One inspection judged against its template: its row, ready to be inserted."""
 
     row: dict
-    template: TemplateVersion
+    template: ChecklistFacts
     room: _RoomFacts | None
     evaluation: Evaluation
 
@@ -71,7 +71,9 @@ class _Checked:
 
 
 def _facts_queries():
-    room, asset = Room.__table__, Asset.__table__
+    template, room, asset = TemplateVersion.__table__, Room.__table__, Asset.__table__
+    templates = select(*(template.c[name] for name in ChecklistFacts.__dataclass_fields__)).where(
+        template.c.site_id == bindparam("site_id"), template.c.id.in_(bindparam("ids", expanding=True)))
     rooms = select(room.c.id, room.c.kind, room.c.responsible_user_id).where(
         room.c.site_id == bindparam("site_id"), room.c.id.in_(bindparam("ids", expanding=True)))
     # An asset's room comes in the same query (its kind and whom its fixes go to).
@@ -79,10 +81,16 @@ def _facts_queries():
                      room.c.responsible_user_id)
               .join_from(asset, room, asset.c.room_id == room.c.id, isouter=True)
               .where(asset.c.site_id == bindparam("site_id"), asset.c.id.in_(bindparam("ids", expanding=True))))
-    return rooms, assets
+    return templates, rooms, assets
 
 
-_ROOMS, _ASSETS = _facts_queries()
+_TEMPLATES, _ROOMS, _ASSETS = _facts_queries()
+
+
+def _checklists(session: Session, site_id: int, ids: set) -> dict[int, ChecklistFacts]:
+    """The checklist versions of these ids in the school, drafts included."""
+    rows = session.connection().execute(_TEMPLATES, {"site_id": site_id, "ids": list(ids)})
+    return {row.id: ChecklistFacts(*row) for row in rows}
 
 
 def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Known:
@@ -92,10 +100,9 @@ def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Kno
     template_ids = {r.data["template_id"] for r in records} - set(templates)
     room_ids = {r.data["room_id"] for r in records if r.data.get("room_id") is not None}
     asset_ids = {r.data["asset_id"] for r in records if r.data.get("asset_id") is not None}
-    if template_ids:
-        templates.update((t.id, t) for t in session.scalars(select(TemplateVersion).where(
-            TemplateVersion.id.in_(template_ids), TemplateVersion.site_id == site_id)))
     session.flush()  # the plain queries below do not autoflush as ORM queries would
+    if template_ids:
+        templates.update(_checklists(session, site_id, template_ids))
     conn = session.connection()
     rooms = conn.execute(_ROOMS, {"site_id": site_id, "ids": list(room_ids)}) if room_ids else []
     assets = conn.execute(_ASSETS, {"site_id": site_id, "ids": list(asset_ids)}) if asset_ids else []
@@ -106,14 +113,14 @@ def _load(session: Session, site_id: int, records: list[IncomingRecord]) -> _Kno
     return known
 
 
-def _template(known: _Known, template_id: int) -> TemplateVersion:
+def _template(known: _Known, template_id: int) -> ChecklistFacts:
     template = known.templates.get(template_id)
     if template is None or template.status == "draft":
         raise RecordRejected({"template_id": ["unknown template version; pull templates again"]})
     return template
 
 
-def _target(known: _Known, template: TemplateVersion, data: dict) -> tuple[_RoomFacts | None, _AssetFacts | None]:
+def _target(known: _Known, template: ChecklistFacts, data: dict) -> tuple[_RoomFacts | None, _AssetFacts | None]:
     room_id, asset_id = data.get("room_id"), data.get("asset_id")
     if (room_id is None) == (asset_id is None):
         raise RecordRejected({"room_id": ["name exactly one of room_id and asset_id"]})
@@ -132,7 +139,7 @@ def _target(known: _Known, template: TemplateVersion, data: dict) -> tuple[_Room
     return room, None
 
 
-def _flags(template: TemplateVersion, evaluation: Evaluation, phone_score: float | None, skewed: bool) -> list[str]:
+def _flags(template: ChecklistFacts, evaluation: Evaluation, phone_score: float | None, skewed: bool) -> list[str]:
     flags = []
     if template.status == "retired":
         flags.append("retired_version")
@@ -147,12 +154,12 @@ def _flags(template: TemplateVersion, evaluation: Evaluation, phone_score: float
 class _Judgement:
     """A record's answers judged against its checklist version (which never changes once published)."""
 
-    template: TemplateVersion
+    template: ChecklistFacts
     evaluation: Evaluation
     answers: list[dict]  # as Inspection.answers keeps them
 
 
-def _judgement(template: TemplateVersion, record: IncomingRecord) -> _Judgement:
+def _judgement(template: ChecklistFacts, record: IncomingRecord) -> _Judgement:
     evaluation = evaluate(template.items, template.scoring, template.max_score, record.data["answers"])
     return _Judgement(template, evaluation, [j.stored() for j in evaluation.judged])
 
@@ -161,13 +168,10 @@ def precheck_inspections(session: Session, site_id: int, records: list[IncomingR
     """Judge the answers of a run of inspections before the write transaction (the handler's `precheck`):
     a published or retired version's items never change, so the judgement still holds when the record
     is applied. Drafts and unknown versions are left to apply, which rejects them."""
-    template_ids = {r.data["template_id"] for r in records}
-    templates = {t.id: t for t in session.scalars(select(TemplateVersion).where(
-        TemplateVersion.id.in_(template_ids), TemplateVersion.site_id == site_id,
-        TemplateVersion.status != "draft"))}
+    templates = _checklists(session, site_id, {r.data["template_id"] for r in records})
     for record in records:
         template = templates.get(record.data["template_id"])
-        if template is not None:
+        if template is not None and template.status != "draft":
             record.prechecked = _judgement(template, record)
 
 
