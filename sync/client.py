@@ -116,8 +116,9 @@ class Outbox:
                        (sha, str(path.resolve()), content_type))
         return sha
 
-    def next_batch(self, size: int) -> tuple[str, list[dict]] | None:
-        """The batch in flight if there is one (sent again exactly as it was), else a new one."""
+    def next_batch(self, size: int) -> tuple[str, list[str]] | None:
+        """The batch in flight if there is one (sent again exactly as it was), else a new one: its id and
+        its records as stored (JSON text)."""
         with self._tx() as db:
             row = db.execute("SELECT batch_id FROM record WHERE status = 'queued' AND batch_id IS NOT NULL "
                              "ORDER BY seq LIMIT 1").fetchone()
@@ -129,7 +130,7 @@ class Outbox:
                 row = (uuid7(),)
                 db.executemany("UPDATE record SET batch_id = ? WHERE seq = ?", [(row[0], s) for s in seqs])
             bodies = db.execute("SELECT body FROM record WHERE batch_id = ? ORDER BY seq", row).fetchall()
-        return row[0], [json.loads(b[0]) for b in bodies]
+        return row[0], [b[0] for b in bodies]
 
     def release(self, batch_id: str) -> None:
         """The server stored nothing of this batch (e.g. 413): its records may be batched anew."""
@@ -176,6 +177,13 @@ class Outbox:
 
     def close(self) -> None:
         self.db.close()
+
+
+def batch_body(device_id: str | None, batch_id: str, records: list[str]) -> bytes:
+    """A push body with each record as the outbox stored it (JSON text): reading the records and writing
+    them again cost the phone a quarter of a push's CPU."""
+    envelope = json.dumps({"device_id": device_id, "batch_id": batch_id}, ensure_ascii=False)
+    return f'{envelope[:-1]}, "records": [{", ".join(records)}]}}'.encode()
 
 
 @dataclass
@@ -254,8 +262,8 @@ class SyncClient:
         """Send the outbox batch by batch until it is empty; returns the outbox counts."""
         while (batch := self.outbox.next_batch(self.batch_size)) is not None:
             batch_id, records = batch
-            body = {"device_id": self.outbox.get("device_id"), "batch_id": batch_id, "records": records}
-            resp = self._call("POST", "/api/v1/sync/push", json=body)
+            body = batch_body(self.outbox.get("device_id"), batch_id, records)
+            resp = self._call("POST", "/api/v1/sync/push", data=body, headers={"Content-Type": "application/json"})
             if resp.status_code == 413:
                 self._shrink(batch_id, resp.json()["error"]["details"])
                 continue

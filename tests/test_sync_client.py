@@ -45,6 +45,15 @@ def test_outbox_lands_in_batches_and_keeps_answers(phone_client, app):
     assert phone_client.push() == {"stored": 7, "rejected": 1}  # nothing left to send
 
 
+def test_records_reach_the_server_as_queued_whatever_their_text(phone_client, app):
+    # The client splices the records into the body as the outbox stored them.
+    names = ['宿舍 "A" 栋', "back\\slash, [bracket]", "消防 🚒", "two\nlines", "}]"]
+    for name in names:
+        phone_client.outbox.add("test_room", {"name": name})
+    assert phone_client.push() == {"stored": len(names)}
+    assert sorted(room_names(app)) == sorted(names)
+
+
 def test_413_shrinks_the_batch_and_nothing_is_lost(phone_client, app):
     app.config["SYNC_MAX_RECORDS"] = 4
     try:

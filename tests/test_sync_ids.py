@@ -1,6 +1,7 @@
 """Record ids made by the Python client: version-7 UUIDs that the server takes and that sort by time."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -25,5 +26,5 @@ def test_the_outbox_names_records_and_batches_with_version_7_ids(tmp_path):
         batch_id, records = outbox.next_batch(50)
     finally:
         outbox.close()
-    assert records[0]["uuid"] == record_uuid
+    assert json.loads(records[0])["uuid"] == record_uuid
     assert uuid.UUID(record_uuid).version == 7 and uuid.UUID(batch_id).version == 7
