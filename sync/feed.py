@@ -261,8 +261,11 @@ def current_cursor(session: Session, site_id: int) -> str:
     return encode_cursor(site_id, last or 0)
 
 
-def pull(session: Session, site_id: int, viewer, cursor: str | None, limit: int) -> PullPage:
-    """One page of changes after `cursor` that `viewer` may see; hidden objects come as deletions."""
+def pull(session: Session, site_id: int, viewer: Callable[[], Any], cursor: str | None, limit: int) -> PullPage:
+    """One page of changes after `cursor` that the viewer may see; hidden objects come as deletions.
+    `viewer` gives the viewer (the API's: the caller as a User), asked only for an object whose
+    visibility depends on who looks: a pull of a day's changes to rooms never needs it, and loading
+    the caller cost a fifth of such a pull."""
     after = decode_cursor(cursor, site_id) if cursor else 0
     counter = session.execute(select(SyncSiteCounter.forgotten_seq, SyncSiteCounter.epoch)
                               .where(SyncSiteCounter.site_id == site_id)).first()
@@ -287,8 +290,9 @@ def pull(session: Session, site_id: int, viewer, cursor: str | None, limit: int)
     return page
 
 
-def _views(session: Session, site_id: int, epoch: int, viewer, rows: list[Row]) -> list[tuple[dict | None, bool]]:
-    """For each feed row, the object's `data` and whether `viewer` may hold it: from DumpCache where it
+def _views(session: Session, site_id: int, epoch: int, viewer: Callable[[], Any],
+           rows: list[Row]) -> list[tuple[dict | None, bool]]:
+    """For each feed row, the object's `data` and whether the viewer may hold it: from DumpCache where it
     can, else from the object, loaded with the others that missed."""
     views: list[tuple[dict | None, bool] | None] = [
         dumps.get(_cache_key(epoch, row)) if _same_per_version(row) else None for row in rows]
@@ -299,11 +303,11 @@ def _views(session: Session, site_id: int, epoch: int, viewer, rows: list[Row]) 
     return views
 
 
-def _view(site_id: int, epoch: int, viewer, row: Row, obj: Any) -> tuple[dict | None, bool]:
+def _view(site_id: int, epoch: int, viewer: Callable[[], Any], row: Row, obj: Any) -> tuple[dict | None, bool]:
     if row.deleted or obj is None or obj.site_id != site_id:
         return None, False
     pull_type = _pull_types[row.object_type]
-    view = (pull_type.dump(obj), obj.visible_to(ANY_VIEWER if pull_type.same_per_version else viewer))
+    view = (pull_type.dump(obj), obj.visible_to(ANY_VIEWER if pull_type.same_per_version else viewer()))
     # The feed row is read in the same snapshot as the object, so their versions agree; checked anyway,
     # because a wrong key would serve one version's data under another's number for good.
     if pull_type.same_per_version and obj.version == row.version:

@@ -91,7 +91,7 @@ def _school_with_one_room(name: str) -> None:
 
 
 def _room_names(site_id: int) -> list[str]:
-    page = feed.pull(db.session, site_id, None, None, 500)
+    page = feed.pull(db.session, site_id, lambda: None, None, 500)
     return [c["data"]["name"] for c in page.changes if c["type"] == "room"]
 
 

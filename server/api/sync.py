@@ -49,7 +49,7 @@ class PullPageSchema(Schema):
 def pull(args):
     """Changes after the cursor that this device's user may see, in commit order."""
     try:
-        page = feed.pull(db.session, current_site_id(), current_user(), args.get("cursor"), args["limit"])
+        page = feed.pull(db.session, current_site_id(), current_user, args.get("cursor"), args["limit"])
     except feed.CursorError as exc:
         raise DomainError(str(exc), code="bad_cursor") from exc
     except feed.CursorExpired as exc:
