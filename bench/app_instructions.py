@@ -1,6 +1,7 @@
 """The app's own work per call, counted in machine instructions: a figure the box's drifting speed does
-not move. A push of 50 checklists (a phone's batch), one of 500 (as sync_ingest.py sends) and a photo
-upload of 40 KB (as load_phones.py's phones send) go through the app in-process (Flask's test client,
+not move. A push of 50 checklists (a phone's batch), one of 500 (as sync_ingest.py sends), a photo
+upload of 40 KB and a pull of the day's changes to 50 rooms (as load_phones.py's phones send them) go
+through the app in-process (Flask's test client,
 the real database), under valgrind's callgrind, which counts only while the counted calls run (switched
 on and off from inside by a client request, compiled here with gcc), after three warm-up calls. The
 app's process alone is counted: on PostgreSQL the server's own processes are not, nor is the kernel's
@@ -34,7 +35,7 @@ from server.extensions import db
 
 # What is counted: a label, the call, its size (checklists, or a photo's KB) and the records it carries.
 WORKLOADS = (("push of 50 checklists", "push", 50, 50), ("push of 500 checklists", "push", 500, 500),
-             ("photo upload, 40 KB", "photo", 40, 0))
+             ("photo upload, 40 KB", "photo", 40, 0), ("pull of 50 changed rooms", "pull", 50, 0))
 CLIENT_REQUESTS = """
 #include <valgrind/callgrind.h>
 void counting_on(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
@@ -51,8 +52,8 @@ def build_switch(workdir: Path) -> Path:
 
 
 def count(database_url: str | None, kind: str, size: int, calls: int, workdir: Path) -> int:
-    """Instructions of `calls` calls of one kind (`push` of `size` checklists, or `photo` upload of `size`
-    KB), counted in a child process under callgrind."""
+    """Instructions of `calls` calls of one kind (`push` of `size` checklists, `photo` upload of `size`
+    KB, or `pull` of `size` changed rooms), counted in a child process under callgrind."""
     out = workdir / f"callgrind-{kind}-{size}.out"
     env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set layouts every run
     command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
@@ -81,13 +82,15 @@ def child(args) -> None:
         app = migrated_app(url, ATTACHMENT_DIR=str(Path(tmp) / "photos"))
         with app.app_context():
             bench_school = school.build(db.session, "count", rooms=60, assets=0, fixes=0)
-            calls = (_pushes if args.child == "push" else _photos)(args.size, 3 + args.calls)
+            calls = {"push": _pushes, "photo": _photos}.get(args.child, lambda *_: [])(args.size, 3 + args.calls)
             db.session.remove()
         client = app.test_client()
         gc.collect()
         gc.freeze()  # as server.wsgi does under gunicorn
         token = client.post("/api/v1/auth/login", json={
             "username": bench_school.fixer, "password": school.PASSWORD, "device_name": "count"}).json["token"]
+        if args.child == "pull":  # made with the phone's token
+            calls = _pulls(app, client, token, bench_school.site_id, args.size, 3 + args.calls)
         for call in calls[:3]:
             _send(client, token, call)
         switch.counting_on()
@@ -115,6 +118,20 @@ def _photos(kb: int, count: int) -> list[Call]:
             for p in photos]
 
 
+def _pulls(app, client, token: str, site_id: int, rooms: int, count: int) -> list[Call]:
+    """The phone pulls the school; the office renames `rooms` rooms; each call pulls those changes
+    (from the same cursor: a pull changes nothing)."""
+    from bench.load_phones import change_rooms
+
+    auth = {"Authorization": f"Bearer {token}"}
+    school_page = client.get("/api/v1/sync/pull?limit=2000", headers=auth).json
+    assert not school_page["has_more"]
+    change_rooms(app, site_id, rooms)
+    path = f"/api/v1/sync/pull?limit=500&cursor={school_page['cursor']}"
+    assert len(client.get(path, headers=auth).json["changes"]) == rooms
+    return [Call("GET", path, b"", "application/json", 200)] * count
+
+
 def _send(client, token: str, call: Call) -> None:
     resp = client.open(call.path, method=call.method, data=call.body,
                        headers={"Authorization": f"Bearer {token}", "Content-Type": call.content_type})
@@ -127,7 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3, help="counted calls of each kind")
     parser.add_argument("--database-url", help="a PostgreSQL server URL; default a temporary SQLite file")
-    parser.add_argument("--child", choices=("push", "photo"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("push", "photo", "pull"), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--switch", help=argparse.SUPPRESS)
     args = parser.parse_args()
