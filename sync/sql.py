@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, String, Table, bindparam, func, select, text
+from sqlalchemy import JSON, Date, DateTime, String, Table, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,7 +55,7 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     PostgreSQL, the driver's executemany on SQLite. Each column's type still converts its values as
     SQLAlchemy would (dates, JSON), but nothing else runs per row: for thousands of small rows
     SQLAlchemy's own executemany spends more time building parameters than the database storing them.
-    No RETURNING; see `reserve_ids` when the rows' ids are needed."""
+    No RETURNING: a caller that needs the new rows' ids reads them back by a unique key."""
     if not rows:
         return
     columns, rows = _without_null_columns(table, columns, rows)
@@ -161,17 +161,6 @@ def _taken_query(table: Table, unique: tuple[str, ...]):
 def _chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
-    """`count` new primary keys of `table`, for rows inserted with `insert_rows`. On PostgreSQL from the
-    id sequence; on SQLite after the largest id, which is safe because every SQLite transaction here
-    holds the write lock from its start (server.db)."""
-    if conn.dialect.name == "postgresql":
-        return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                                 {"t": table.name, "n": count}).scalars())
-    last = conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar_one()
-    return list(range(last + 1, last + 1 + count))
 
 
 def _pg_type(conn: Connection, column_type: Any) -> str:

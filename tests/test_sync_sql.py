@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from server.db import begin_read_only, reading
 from server.extensions import db
-from sync.sql import insert_new, insert_rows, reserve_ids
+from sync.sql import insert_new, insert_rows
 
 metadata = MetaData()
 sample = Table(
@@ -111,16 +111,6 @@ def test_insert_new_inserts_only_keys_not_taken_and_returns_them(conn):
     assert sorted(returned) == ["b", "c"]
     rows = conn.execute(select(sample.c.site, sample.c.key, sample.c.score).order_by(sample.c.site, sample.c.key))
     assert [tuple(r) for r in rows] == [(1, "a", 92.5), (1, "b", 1.0), (1, "c", 92.5), (2, "b", 92.5)]
-
-
-def test_reserved_ids_are_new_and_later_inserts_do_not_collide(conn):
-    conn.execute(sample.insert(), [params(row("first"))])
-    ids = reserve_ids(conn, sample, 3)
-    taken = conn.execute(select(sample.c.id)).scalars().all()
-    assert len(set(ids)) == 3 and not set(ids) & set(taken)
-    insert_rows(conn, sample, ("id", *COLUMNS), [(i, *row(f"r{i}")) for i in ids])
-    conn.execute(sample.insert(), [params(row("after"))])
-    assert len(set(conn.execute(select(sample.c.id)).scalars())) == 5
 
 
 def test_a_read_only_transaction_reads_while_another_holds_sqlites_write_lock(app):

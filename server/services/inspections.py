@@ -13,7 +13,7 @@ from server.services import actions
 from server.services.checklists import ChecklistFacts, Evaluation, evaluate, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
 from sync.handlers import ApplyContext, IncomingRecord, RecordRejected, RunFailed
-from sync.sql import insert_rows, reserve_ids
+from sync.sql import insert_rows
 
 # A phone clock this far from the server's is not believed for report days (the record is kept as sent).
 MAX_CLOCK_AHEAD = timedelta(minutes=10)
@@ -199,15 +199,12 @@ def _check(ctx: ApplyContext, known: _Known, record: IncomingRecord) -> _Checked
     return _Checked(row, template, room, evaluation)
 
 
-def _insert(session: Session, checked: list[_Checked]) -> list[int]:
-    """The inspections, straight to the driver (COPY on PostgreSQL); their ids in record order. They are
-    not in the change feed or versioned, and per row the ORM's unit of work, and even SQLAlchemy's own
-    executemany, cost more than the database's write."""
-    conn = session.connection()
-    ids = reserve_ids(conn, Inspection.__table__, len(checked))
-    insert_rows(conn, Inspection.__table__, ("id", *checked[0].row),
-                [(inspection_id, *c.row.values()) for inspection_id, c in zip(ids, checked, strict=True)])
-    return ids
+def _insert(session: Session, checked: list[_Checked]) -> None:
+    """The inspections, straight to the driver (COPY on PostgreSQL), their ids left to the database.
+    They are not in the change feed or versioned, and per row the ORM's unit of work, and even
+    SQLAlchemy's own executemany, cost more than the database's write."""
+    insert_rows(session.connection(), Inspection.__table__, tuple(checked[0].row),
+                [tuple(c.row.values()) for c in checked])
 
 
 def _follow_up(session: Session, known: _Known, inspection: Inspection, c: _Checked) -> None:
@@ -224,15 +221,17 @@ def _follow_up(session: Session, known: _Known, inspection: Inspection, c: _Chec
 def _store(ctx: ApplyContext, known: _Known, checked: list[_Checked]) -> None:
     """Insert the inspections, then follow up, in record order, those that fail an item or whose room
     or asset has fixes under way, as if each had been stored on its own. (A fix opened earlier in the
-    run is still open, so a later pass cannot verify it: those inspections need no follow-up.)"""
-    ids = _insert(ctx.session, checked)
-    pending = {i: c for i, c in zip(ids, checked, strict=True)
-               if c.evaluation.failures or known.unresolved.get(c.target)}
+    run is still open, so a later pass cannot verify it: those inspections need no follow-up.) Only
+    these are read back, so a run that needs none reads nothing."""
+    _insert(ctx.session, checked)
+    pending = [c for c in checked if c.evaluation.failures or known.unresolved.get(c.target)]
     if not pending:
         return
-    stored = {i.id: i for i in ctx.session.scalars(select(Inspection).where(Inspection.id.in_(pending)))}
-    for inspection_id, c in pending.items():
-        _follow_up(ctx.session, known, stored[inspection_id], c)
+    stored = {i.uuid: i for i in ctx.session.scalars(
+        select(Inspection).where(Inspection.site_id == ctx.site_id,
+                                 Inspection.uuid.in_([c.row["uuid"] for c in pending])))}
+    for c in pending:
+        _follow_up(ctx.session, known, stored[c.row["uuid"]], c)
 
 
 def apply_inspection(ctx: ApplyContext, record: IncomingRecord) -> None:
