@@ -7,11 +7,14 @@ from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, String, Table, bindparam, func, select
+from sqlalchemy import JSON, Date, DateTime, String, Table, func
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from sync import jsontext
+
+# The most parameters one SQLite statement takes (SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32).
+_SQLITE_MAX_VARIABLES = 32766
 
 
 def _insert_for(dialect: str):
@@ -120,42 +123,20 @@ def _copy(conn: Connection, table_name: str, names: str, rows: list[tuple]) -> N
 
 def _insert_new_sqlite(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
                        unique: Sequence[str], returning: str) -> list[Any]:
-    """SQLite has one writer, and every transaction here takes the write lock at its start (server.db):
-    the keys already taken are read, the others inserted at the driver's speed. (In a deferred
-    transaction a write after another's commit fails with SQLITE_BUSY_SNAPSHOT, and the unique index
-    still refuses a duplicate, so nothing is ever stored twice.)"""
-    at = [list(columns).index(name) for name in unique]
-    keys: dict[tuple, Sequence[Any]] = {}
-    for row in rows:
-        keys.setdefault(tuple(row[i] for i in at), row)  # the first of a repeated key, as ON CONFLICT keeps
-    taken = _taken_keys(conn, table, unique, list(keys))
-    new = [row for key, row in keys.items() if key not in taken]
-    insert_rows(conn, table, columns, new)
-    where = list(columns).index(returning)
-    return [row[where] for row in new]
-
-
-def _taken_keys(conn: Connection, table: Table, unique: Sequence[str], keys: list[tuple]) -> set[tuple]:
-    """Which of `keys` (values of the `unique` columns) the table holds. Asked as equality on the leading
-    columns and IN on the last: SQLite answers a row-value IN by scanning the whole index."""
-    query = _taken_query(table, tuple(unique))
-    by_prefix: dict[tuple, list] = {}
-    for key in keys:
-        by_prefix.setdefault(key[:-1], []).append(key[-1])
-    taken: set[tuple] = set()
-    for prefix, values in by_prefix.items():
-        leading = {f"k{i}": value for i, value in enumerate(prefix)}
-        for chunk in _chunks(values, 500):
-            taken.update((*prefix, value) for value in conn.execute(query, {**leading, "last": chunk}).scalars())
-    return taken
-
-
-@functools.cache
-def _taken_query(table: Table, unique: tuple[str, ...]):
-    """Built once per table: building it per call (and its cache key) cost more than running it."""
-    *leading, last = (table.c[name] for name in unique)
-    return select(last).where(*(c == bindparam(f"k{i}") for i, c in enumerate(leading)),
-                              last.in_(bindparam("last", expanding=True)))
+    """One INSERT of many rows … ON CONFLICT DO NOTHING RETURNING per statement's worth of parameters:
+    SQLite answers with the rows it inserted, where reading the keys already taken first cost a
+    statement more. (sqlite3's executemany takes no RETURNING.)"""
+    columns, rows = _without_null_columns(table, columns, rows)
+    bound = _bind(conn, table, columns, rows)
+    one_row = f"({', '.join('?' * len(columns))})"
+    head = f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES "
+    tail = (f" ON CONFLICT ({', '.join(table.c[name].name for name in unique)}) DO NOTHING "
+            f"RETURNING {table.c[returning].name}")
+    inserted: list[Any] = []
+    for chunk in _chunks(bound, _SQLITE_MAX_VARIABLES // len(columns)):
+        statement = head + ", ".join([one_row] * len(chunk)) + tail
+        inserted += conn.exec_driver_sql(statement, tuple(value for row in chunk for value in row)).scalars()
+    return inserted
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
