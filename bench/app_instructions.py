@@ -82,7 +82,10 @@ def child(args) -> None:
         app = migrated_app(url, ATTACHMENT_DIR=str(Path(tmp) / "photos"))
         with app.app_context():
             bench_school = school.build(db.session, "count", rooms=60, assets=0, fixes=0)
-            calls = {"push": _pushes, "photo": _photos}.get(args.child, lambda *_: [])(args.size, 3 + args.calls)
+            if args.child == "push":
+                calls = _pushes(args.size, 3 + args.calls)
+            elif args.child == "photo":
+                calls = _photos(args.size, 3 + args.calls)
             db.session.remove()
         client = app.test_client()
         gc.collect()

@@ -61,12 +61,11 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
     No RETURNING: a caller that needs the new rows' ids reads them back by a unique key."""
     if not rows:
         return
-    columns, rows = _without_null_columns(table, columns, rows)
-    rows = _bind(conn, table, columns, rows)
+    columns, rows = _bound_rows(conn, table, columns, rows)
     if conn.dialect.name == "postgresql":
         _copy(conn, table.name, _names(table, columns), rows)
     else:
-        _sqlite_executemany(conn, table, columns, rows)
+        conn.exec_driver_sql(_sqlite_insert(table, columns) + _row_marks(columns), rows)
 
 
 def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
@@ -83,10 +82,20 @@ def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: lis
     return [row[0] for row in _insert_through_staging(conn, table, columns, rows, unique, returning)]
 
 
-def _sqlite_executemany(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Bound rows through sqlite3's own executemany."""
-    marks = ", ".join("?" * len(columns))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES ({marks})", rows)
+def _bound_rows(conn: Connection, table: Table, columns: Sequence[str],
+                rows: list[Sequence[Any]]) -> tuple[list[str], list[tuple]]:
+    """The columns worth sending and the rows' values as the driver takes them."""
+    columns, rows = _without_null_columns(table, columns, rows)
+    return columns, _bind(conn, table, columns, rows)
+
+
+def _sqlite_insert(table: Table, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES "
+
+
+def _row_marks(columns: Sequence[str]) -> str:
+    """One row's parameters in a VALUES list."""
+    return f"({', '.join('?' * len(columns))})"
 
 
 def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
@@ -126,10 +135,8 @@ def _insert_new_sqlite(conn: Connection, table: Table, columns: Sequence[str], r
     """One INSERT of many rows … ON CONFLICT DO NOTHING RETURNING per statement's worth of parameters:
     SQLite answers with the rows it inserted, where reading the keys already taken first cost a
     statement more. (sqlite3's executemany takes no RETURNING.)"""
-    columns, rows = _without_null_columns(table, columns, rows)
-    bound = _bind(conn, table, columns, rows)
-    one_row = f"({', '.join('?' * len(columns))})"
-    head = f"INSERT INTO {table.name} ({_names(table, columns)}) VALUES "
+    columns, bound = _bound_rows(conn, table, columns, rows)
+    head, one_row = _sqlite_insert(table, columns), _row_marks(columns)
     tail = (f" ON CONFLICT ({', '.join(table.c[name].name for name in unique)}) DO NOTHING "
             f"RETURNING {table.c[returning].name}")
     inserted: list[Any] = []

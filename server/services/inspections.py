@@ -2,7 +2,7 @@
 scored on the server, turned into corrective actions, and used as re-checks of earlier fixes."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -72,7 +72,7 @@ class _Checked:
 
 def _facts_queries():
     template, room, asset = TemplateVersion.__table__, Room.__table__, Asset.__table__
-    templates = select(*(template.c[name] for name in ChecklistFacts.__dataclass_fields__)).where(
+    templates = select(*(template.c[f.name] for f in fields(ChecklistFacts))).where(
         template.c.site_id == bindparam("site_id"), template.c.id.in_(bindparam("ids", expanding=True)))
     rooms = select(room.c.id, room.c.kind, room.c.responsible_user_id).where(
         room.c.site_id == bindparam("site_id"), room.c.id.in_(bindparam("ids", expanding=True)))

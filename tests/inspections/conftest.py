@@ -19,6 +19,10 @@ from tests.conftest import Api, Factory
 FAMILIES = ("canteen_four_preventions", "food_safety_daily", "dorm_hygiene", "fire_safety", "facility_round")
 
 
+# Every key an answer may hold, whatever its item's kind (see server.services.checklists).
+ANSWER_KEYS = ("result", "deduct", "score", "value", "text", "choice", "note", "photos")
+
+
 def photo(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
 

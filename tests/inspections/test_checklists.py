@@ -10,7 +10,7 @@ from server.api.inspection_schemas import InspectionDataSchema
 from server.services.actions import merge_status
 from server.services.builtin_templates import BUILTIN_TEMPLATES, DORM_HYGIENE, FOOD_SAFETY
 from server.services.checklists import evaluate, item_problems, score_mismatch
-from tests.inspections.conftest import passing_answers, photo
+from tests.inspections.conftest import ANSWER_KEYS, passing_answers, photo
 
 
 def test_built_in_templates_are_well_formed_and_pass_when_all_is_well():
@@ -51,7 +51,6 @@ def test_numbers_outside_the_allowed_range_fail_and_hazards_need_a_photo():
     assert result.score == round(100 * (judged - 2) / judged, 2)
 
 
-ANSWER_KEYS = ("result", "deduct", "score", "value", "text", "choice", "note", "photos")
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
               st.sampled_from(["pass", "fail", "na", "none", "ok", photo("x")])),

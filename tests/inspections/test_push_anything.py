@@ -13,10 +13,9 @@ from server.extensions import db
 from server.models import Inspection, Room, TemplateVersion
 from sync import handlers
 from sync.models import SyncRecord
-from tests.inspections.conftest import passing_answers, photo
+from tests.inspections.conftest import ANSWER_KEYS, passing_answers, photo
 
 RECORD_TYPES = ("inspection", "action_update", "stocktake_scan", "asset_update")
-ANSWER_KEYS = ("result", "deduct", "score", "value", "text", "choice", "note", "photos")
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-3, max_value=12),
                     st.integers(min_value=-2 ** 70, max_value=2 ** 70),
                     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=6),
