@@ -28,7 +28,7 @@ def import_dir() -> Path:
 
 
 def register_sync_types() -> None:
-    register_pull_type("stocktake", Stocktake, asset_schemas.StocktakeSchema().dump)
+    register_pull_type("stocktake", Stocktake, asset_schemas.StocktakeSchema())
     handlers.register(handlers.RecordHandler(
         type="stocktake_scan", schema=asset_schemas.ScanRecordSchema, apply=asset_records.apply_scan,
         roles=AUDITING_ROLES))

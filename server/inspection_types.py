@@ -24,10 +24,10 @@ from sync.feed import register_pull_type
 
 
 def register_inspection_types() -> None:
-    register_pull_type("template", TemplateVersion, TemplateSchema().dump, same_per_version=True)
+    register_pull_type("template", TemplateVersion, TemplateSchema(), same_per_version=True)
     # The dump names the room and the assignee: load them with the page, not one query per fix; and
     # dump it afresh every time (a renamed room leaves the fix's version as it was).
-    register_pull_type("action", Action, ActionSchema().dump,
+    register_pull_type("action", Action, ActionSchema(),
                        options=(selectinload(Action.room), selectinload(Action.assignee)))
     handlers.register(handlers.RecordHandler(
         type="inspection", schema=InspectionDataSchema, apply=apply_inspection, apply_many=apply_inspections,

@@ -13,4 +13,4 @@ def register_core_types() -> None:
         ("asset", Asset, schemas.AssetSchema()),
     ):
         # Each dumps its own row only.
-        register_pull_type(name, model, schema.dump, same_per_version=True)
+        register_pull_type(name, model, schema, same_per_version=True)

@@ -20,11 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from marshmallow import Schema
 from sqlalchemy import Row, bindparam, delete, event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from server.models.base import Syncable
 from sync.models import SyncChange, SyncSiteCounter, new_epoch
+from sync.schema import dumper
 from sync.sql import dialect_insert
 
 _LOCKED_SITES = "sync_locked_sites"
@@ -57,9 +59,10 @@ class PullType:
 _pull_types: dict[str, PullType] = {}
 
 
-def register_pull_type(name: str, model: type, dump: Callable[[Any], dict], options: tuple = (),
+def register_pull_type(name: str, model: type, schema: Schema, options: tuple = (),
                        same_per_version: bool = False) -> None:
-    _pull_types[name] = PullType(name, model, dump, tuple(options), same_per_version)
+    """Phones pull objects of `model` as `name`, their `data` what `schema` dumps."""
+    _pull_types[name] = PullType(name, model, dumper(schema), tuple(options), same_per_version)
 
 
 class DumpCache:

@@ -191,4 +191,4 @@ def resolve(code: str):
 
 def register_label_type() -> None:
     # replaced_by names the new label's code, which never changes; setting it bumps this label's version.
-    register_pull_type("label", Label, LabelSchema().dump, same_per_version=True)
+    register_pull_type("label", Label, LabelSchema(), same_per_version=True)
