@@ -57,16 +57,30 @@ def draw_qr(canvas, modules: list[list[bool]], x: float, top: float, side: float
     # Work in module units from the symbol's top-left corner, y downwards: whole numbers only,
     # which keeps the page content small and exact.
     canvas.transform(module, 0, 0, -module, x + QUIET_ZONE * module, top - QUIET_ZONE * module)
-    path = canvas.beginPath()
-    # One rectangle per horizontal run of dark modules, all in one filled path: fewer operators
-    # than one per module, and no anti-aliasing seams between neighbours.
+    canvas.drawPath(ModuleRuns(modules), stroke=0, fill=1)
+    canvas.restoreState()
+
+
+class ModuleRuns:
+    """The dark modules as one path for Canvas.drawPath: a rectangle per horizontal run of them (fewer
+    operators than one per module, and no anti-aliasing seams between neighbours). Written here as
+    the PDF operators reportlab's path.rect writes for whole numbers ("x y w h re"), at once: rect
+    formats each number on its own, a quarter of rendering a sheet of labels."""
+
+    def __init__(self, modules: list[list[bool]]):
+        self._code = " ".join(f"{start} {row} {width} 1 re" for row, start, width in _runs(modules))
+
+    def getCode(self) -> str:  # noqa: N802 (reportlab's name)
+        return self._code
+
+
+def _runs(modules: list[list[bool]]):
+    """(row, first column, length) of each horizontal run of dark modules."""
     for row_index, row in enumerate(modules):
         start = None
         for col, dark in enumerate([*row, False]):
             if dark and start is None:
                 start = col
             elif not dark and start is not None:
-                path.rect(start, row_index, col - start, 1)
+                yield row_index, start, col - start
                 start = None
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.restoreState()
