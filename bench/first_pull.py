@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bench import school
-from bench.common import Spread, database, database_name, machine, migrated_app, timed
+from bench.common import Spread, analysed, database, database_name, machine, migrated_app, timed
 from server.extensions import db
 from server.models import Action, Asset, Building, Room, TemplateVersion
 from sync import feed
@@ -80,16 +80,6 @@ def floor(pages: list[dict]) -> float:
     return timed(work)[0]
 
 
-def settle() -> None:
-    """On PostgreSQL, the school's statistics gathered (ANALYZE), as autovacuum does within a minute of a
-    load and as reports_bench.py does: pulled at once, the first phone's server time ran 0.2-0.5 s above
-    the app's CPU (0.92 s against 0.49 with them, median of 3), autovacuum analysing the tables under it."""
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-
-
 def run(args, workdir: Path) -> list[dict]:
     with database(args.database_url, workdir) as url:
         app = migrated_app(url)
@@ -97,7 +87,7 @@ def run(args, workdir: Path) -> list[dict]:
             built, bench_school = timed(lambda: school.build(db.session, "pull", rooms=args.rooms, assets=args.assets,
                                                             fixes=args.fixes))
             print(f"school built in {built:.1f} s")
-            settle()
+            analysed(db.session)
             client = app.test_client()
             token = login(client, bench_school.fixer)
             # As server.wsgi does under gunicorn: what exists before the first request (here the app, and

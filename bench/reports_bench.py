@@ -18,11 +18,11 @@ import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database, database_name, machine, migrated_app, print_spreads, timed
+from bench.common import analysed, database, database_name, machine, migrated_app, print_spreads, timed
 from server.extensions import db
 from server.models import Action, Building, Inspection, Room, Site, TemplateVersion, User
 from server.services import exports, reports, templates
@@ -134,10 +134,7 @@ def build_history(site_id: int, rooms: int, days: int, today: date) -> dict[str,
         writer.add(versions["food_safety_daily"], zones[4], inspectors[4], morning + timedelta(hours=3),
                    _answers(versions["food_safety_daily"], rng, 0.03), with_actions=True)
     writer.flush()
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+    analysed(db.session)
     return {"inspections": writer.next_id - 1, "dorm rooms": len(dorms)}
 
 
