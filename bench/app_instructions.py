@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import gc
 import hashlib
 import os
 import shutil
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import school
 from bench.common import ROOT, database, database_name, machine, migrated_app
+from server import served
 from server.extensions import db
 
 # What is counted: a label, the call, its size (checklists, or a photo's KB) and the records it carries.
@@ -87,9 +87,7 @@ def child(args) -> None:
             elif args.child == "photo":
                 calls = _photos(args.size, 3 + args.calls)
             db.session.remove()
-        client = app.test_client()
-        gc.collect()
-        gc.freeze()  # as server.wsgi does under gunicorn
+        client = served(app).test_client()
         token = client.post("/api/v1/auth/login", json={
             "username": bench_school.fixer, "password": school.PASSWORD, "device_name": "count"}).json["token"]
         if args.child == "pull":  # made with the phone's token

@@ -6,7 +6,7 @@ accepted as every phone browser does.
                                          [--runs 3] [--database-url postgresql+psycopg://…]
 
 The app is served as gunicorn serves it (what exists before the first request frozen out of the
-garbage collector, as server.wsgi does) from a school whose statistics PostgreSQL has gathered.
+garbage collector, as server.served does) from a school whose statistics PostgreSQL has gathered.
 Each run pulls twice: the first phone, with nothing kept from earlier pulls (sync.feed.dumps cleared),
 and the next phone, which gets the objects the first one's pull kept. Server time is the WSGI app's
 time for every page (routing, token, feed query, dump, JSON, gzip) with no network in between; server
@@ -19,7 +19,6 @@ Prints median (min–max) of the runs; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import gc
 import gzip
 import json
 import sys
@@ -34,6 +33,7 @@ from sqlalchemy import select
 
 from bench import school
 from bench.common import Spread, analysed, database, database_name, machine, migrated_app, timed
+from server import served
 from server.extensions import db
 from server.models import Action, Asset, Building, Room, TemplateVersion
 from sync import feed
@@ -90,12 +90,11 @@ def run(args, workdir: Path) -> list[dict]:
             analysed(db.session)
             client = app.test_client()
             token = login(client, bench_school.fixer)
-            # As server.wsgi does under gunicorn: what exists before the first request (here the app, and
-            # the school built through the ORM) is moved out of the collector's generations. Without it a
-            # full collection in the middle of the pull walked it all: one page took four times the others.
+            # What exists before the first request (here the app, and the school built through the ORM) out
+            # of the collector's generations, as under gunicorn. Without it a full collection in the middle
+            # of the pull walked it all: one page took four times the others.
             db.session.expunge_all()
-            gc.collect()
-            gc.freeze()
+            served(app)
             runs = []
             for _ in range(args.runs):
                 feed.dumps.clear()

@@ -50,8 +50,7 @@ def bench_app():
     ledger row."""
     from marshmallow import INCLUDE, Schema
 
-    from server import create_app
-    from server.wsgi import served
+    from server import create_app, served
     from sync import handlers
 
     class NoteSchema(Schema):

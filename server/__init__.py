@@ -1,6 +1,7 @@
 """Xunjian server: create_app builds the Flask application."""
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from flask import Flask, request
@@ -104,4 +105,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(_require_json_body)
     app.after_request(_security_headers)
     compression.init_app(app)
+    return app
+
+
+def served(app: Flask) -> Flask:
+    """What start-up built (mappers, schemas, compiled SQL, the routing map) lives as long as the process;
+    moving it out of the garbage collector's generations spares every collection during a request a walk
+    over it. Measured on a push of 500 inspections: a third less time reading the batch, a quarter less
+    storing it (bench/README.md, "Sync push ingest"). Garbage is collected first, not kept for good. The
+    benchmarks that run the app in-process call it too, to run it as gunicorn does."""
+    gc.collect()
+    gc.freeze()
     return app
