@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
@@ -173,52 +173,65 @@ def _bind(conn: Connection, table: Table, columns: Sequence[str], rows: list[Seq
     thousands of rows of a few columns each, and only some columns need converting."""
     values_by_column = list(zip(*rows, strict=True))
     for index, name in enumerate(columns):
-        column_type = table.c[name].type
-        convert = _converter(conn, column_type)
-        if convert is None:
-            continue
-        if isinstance(column_type, Date | DateTime):
-            values_by_column[index] = _converted_once_each(convert, values_by_column[index])
-        else:
+        convert = _converter(conn, table.c[name].type)
+        if convert is not None:
             values_by_column[index] = tuple(map(convert, values_by_column[index]))
     return list(zip(*values_by_column, strict=True))
-
-
-def _converted_once_each(convert: Callable, values: Sequence[Any]) -> tuple:
-    """Times and days repeat within a batch (every row's received_at is the same, most rows' day too), and
-    SQLite's conversion costs microseconds: each distinct value is converted once. Keyed with its offset
-    too: 08:00+08:00 equals 00:00+00:00, but SQLite's conversion writes each one's own clock time."""
-    done: dict[tuple, Any] = {}
-    out = []
-    for value in values:
-        key = (value, getattr(value, "tzinfo", None))
-        if key not in done:
-            done[key] = convert(value)
-        out.append(done[key])
-    return tuple(out)
 
 
 def _converter(conn: Connection, column_type: Any) -> Callable | None:
     if isinstance(column_type, JSON):
         return jsontext.stored  # as the engines' json_serializer writes it (server.extensions)
     convert = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    if conn.dialect.name == "sqlite" and isinstance(column_type, DateTime) and convert is not None:
+    if conn.dialect.name != "sqlite" or convert is None:
+        return convert
+    if isinstance(column_type, DateTime):
         return _sqlite_datetime(convert)
+    if isinstance(column_type, Date):
+        return _sqlite_date(convert)
     return convert
 
 
 _PROBE = datetime(1987, 6, 5, 4, 3, 2, 1, tzinfo=timezone(timedelta(hours=8)))
+# SQLite DATETIME texts already written, by value and offset (see _sqlite_datetime); emptied when full.
+_SQLITE_TIMES: dict[tuple, str] = {}
+_SQLITE_TIMES_KEPT = 4096
 
 
 def _sqlite_datetime(convert: Callable) -> Callable:
     """SQLAlchemy's SQLite DATETIME text, "2026-11-27 08:30:15.123456" (the value's own clock time,
     microseconds always), written by isoformat at half the cost of SQLAlchemy's formatting, which
     was most of binding an inspection's row; other values, or a column whose storage format was changed
-    (its text then differs on the probe), go to SQLAlchemy's own conversion."""
+    (its text then differs on the probe), go to SQLAlchemy's own conversion.
+
+    Each time is written once: a record's time goes into its ledger row and its inspection's (twice: as
+    recorded and as performed), a batch's arrival into every row. Remembered across calls and columns,
+    keyed with the offset too: 08:00+08:00 equals 00:00+00:00, but each is written as its own clock time."""
     if convert(_PROBE) != _PROBE.isoformat(" ", "microseconds")[:26]:
         return convert
 
     def converted(value: Any) -> Any:
-        return value.isoformat(" ", "microseconds")[:26] if type(value) is datetime else convert(value)
+        if type(value) is not datetime:
+            return convert(value)
+        key = (value, value.tzinfo)
+        text = _SQLITE_TIMES.get(key)
+        if text is None:
+            if len(_SQLITE_TIMES) >= _SQLITE_TIMES_KEPT:
+                _SQLITE_TIMES.clear()
+            text = _SQLITE_TIMES[key] = value.isoformat(" ", "microseconds")[:26]
+        return text
+
+    return converted
+
+
+def _sqlite_date(convert: Callable) -> Callable:
+    """SQLAlchemy's SQLite DATE text, "2026-11-27", written by isoformat: a tenth of the cost of its
+    formatting (a dict of the parts and a % format); other values, or another storage format, as
+    _sqlite_datetime does."""
+    if convert(_PROBE.date()) != _PROBE.date().isoformat():
+        return convert
+
+    def converted(value: Any) -> Any:
+        return value.isoformat() if type(value) is date else convert(value)
 
     return converted

@@ -83,16 +83,19 @@ def test_insert_rows_stores_the_values_sqlalchemy_would_store(conn):
                                                                    {"errors": {"note": ["太长"]}})
 
 
-def test_times_repeated_in_a_batch_are_stored_as_sqlalchemy_stores_each(conn):
-    """insert_rows converts each distinct time once; the same instant at another offset is another
-    time to convert (on SQLite its own clock time is stored)."""
+def test_times_repeated_are_stored_as_sqlalchemy_stores_each(conn):
+    """insert_rows converts each distinct time once, within a batch and across calls; the same instant
+    at another offset is another time to convert (on SQLite its own clock time is stored)."""
     at_utc = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
     at_beijing = at_utc.astimezone(timezone(timedelta(hours=8)))
     times = [at_utc, at_beijing, at_utc, at_beijing]
     conn.execute(sample.insert(), [params(row(f"core{i}", at=at)) for i, at in enumerate(times)])
     insert_rows(conn, sample, COLUMNS, [row(f"fast{i}", at=at) for i, at in enumerate(times)])
+    insert_rows(conn, sample, COLUMNS, [row(f"later{i}", at=at) for i, at in enumerate(reversed(times))])
     rows = stored(conn)
-    assert [r[2:] for r in rows[:4]] == [r[2:] for r in rows[4:]]
+    core, fast, later = rows[:4], rows[4:8], rows[8:]
+    assert [r[2:] for r in core] == [r[2:] for r in fast] == [r[2:] for r in reversed(later)]
+    assert core[0][2] != core[1][2] or db.engine.dialect.name != "sqlite"
 
 
 def test_a_column_empty_in_every_row_is_stored_as_null(conn):
