@@ -26,7 +26,7 @@ from bench.common import analysed, database, database_name, machine, migrated_ap
 from server.extensions import db
 from server.models import Action, Building, Inspection, Room, Site, TemplateVersion, User
 from server.services import exports, reports, templates
-from server.services.checklists import evaluate
+from server.services.checklists import Checklist
 
 ROOMS_PER_FLOOR, FLOORS = 20, 6
 CHUNK = 2_000  # inspections per INSERT
@@ -83,10 +83,13 @@ class _Writer:
         self.site_id, self.next_id = site_id, 1
         self.inspections: list[dict] = []
         self.actions: list[dict] = []
+        self.checklists: dict[int, Checklist] = {}
 
     def add(self, template: TemplateVersion, room_id: int, inspector_id: int, at: datetime, answers: dict,
             with_actions: bool) -> None:
-        result = evaluate(template.items, template.scoring, template.max_score, answers)
+        if template.id not in self.checklists:
+            self.checklists[template.id] = Checklist(template.items, template.scoring, template.max_score)
+        result = self.checklists[template.id].evaluate(answers)
         inspection_id, self.next_id = self.next_id, self.next_id + 1
         self.inspections.append(dict(
             id=inspection_id, site_id=self.site_id, uuid=f"00000000-0000-4000-8000-{inspection_id:012d}",
@@ -94,7 +97,7 @@ class _Writer:
             inspector_id=inspector_id, device_id=None, recorded_at=at, received_at=at, performed_at=at,
             day=(at + timedelta(hours=8)).date(), scanned=True, score=result.score, max_score=result.max_score,
             phone_score=None, failed_count=len(result.failures), flags=[], note=None, photos=[],
-            answers=[j.stored() for j in result.judged]))
+            answers=result.stored))
         if with_actions:
             self.actions += [dict(
                 site_id=self.site_id, version=1, inspection_id=inspection_id, item_key=j.item["key"],

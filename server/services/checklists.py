@@ -9,6 +9,7 @@ An item is a dict (see the `template` pull type); an answer is a dict keyed by i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from server.models import ITEM_KINDS
@@ -34,6 +35,11 @@ class ChecklistFacts:
     max_score: float
     deadline_hours: int
     items: list
+
+    @cached_property
+    def checklist(self) -> Checklist:
+        """Its items made ready to judge with (once for the records of a push that use it)."""
+        return Checklist(self.items, self.scoring, self.max_score)
 
 
 @dataclass(slots=True)
@@ -74,6 +80,7 @@ class Evaluation:
     max_score: float | None
     errors: dict[str, list[str]]
     failures: list[Judged]  # the judged items that failed, in checklist order
+    stored: list[dict]  # each judged item as its inspection keeps it (Judged.stored)
 
 
 def item_problems(items: list[dict]) -> dict[str, list[str]]:
@@ -216,23 +223,64 @@ def _score(items_judged: list[Judged], failures: list[Judged], scoring: str,
     return round(max_score * passed / len(evaluated), 2), max_score
 
 
+class Checklist:
+    """A checklist version's items, made ready once to judge the many filled checklists of a push.
+
+    Most answers of a check pass an item and say nothing more ({"result": "pass"}, {"deduct": 0}), and
+    judging each such answer anew was most of judging a checklist. Each item's plain passing answer is
+    judged here once; an answer equal to it is that judgement (shared: nothing changes a Judged after
+    evaluate). A False is equal to 0 but is no number, so it goes the long way and is refused there."""
+
+    def __init__(self, items: list[dict], scoring: str, max_score: float):
+        self.items, self.scoring, self.max_score = items, scoring, max_score
+        self.keys = frozenset(item["key"] for item in items)
+        self._plan = [(item["key"], item, *_plain_pass(item)) for item in items]
+
+    def evaluate(self, answers: dict[str, Any]) -> Evaluation:
+        """Judge every item of a filled checklist and compute its score; `errors` keyed by item key."""
+        errors: dict[str, list[str]] = {}
+        if not answers.keys() <= self.keys:
+            errors.update((key, ["no such item in this template version"]) for key in answers if key not in self.keys)
+        judged, stored = [], []
+        item_errors: list[str] = []
+        for key, item, passing, value_key, passed, kept in self._plan:
+            answer = answers.get(key)
+            if answer == passing and answer[value_key] is not False:
+                judged.append(passed)
+                stored.append(kept)
+                continue
+            one = _judge(item, answer if isinstance(answer, dict) else None, item_errors)
+            judged.append(one)
+            stored.append(one.stored())
+            if item_errors:
+                errors[key] = item_errors
+                item_errors = []
+        failures = [j for j in judged if j.outcome == "fail"]
+        score, top = _score(judged, failures, self.scoring, self.max_score)
+        return Evaluation(judged, score, top, errors, failures, stored)
+
+
+_PLAIN_PASSES = {"pass_fail": ("result", "pass"), "deduction": ("deduct", 0)}
+_NEVER = object()  # the plain answer of an item that has none: equal to no answer
+
+
+def _plain_pass(item: dict) -> tuple[Any, str | None, Judged | None, dict | None]:
+    """The answer that passes `item` and says nothing more, the field that holds its value, the item
+    judged on it, and as stored. An item with no such answer (its kind has none, or its rules refuse it)
+    is judged the long way every time."""
+    value_key, value = _PLAIN_PASSES.get(item["kind"], (None, None))
+    if value_key is None:
+        return _NEVER, None, None, None
+    answer, errors = {value_key: value}, []
+    passed = _judge(item, answer, errors)
+    if errors or passed.outcome != "pass":
+        return _NEVER, None, None, None
+    return answer, value_key, passed, passed.stored()
+
+
 def evaluate(items: list[dict], scoring: str, max_score: float, answers: dict[str, Any]) -> Evaluation:
-    """Judge every item of a filled checklist and compute its score; `errors` keyed by item key."""
-    errors: dict[str, list[str]] = {}
-    known = {item["key"] for item in items}
-    if not answers.keys() <= known:
-        errors.update((key, ["no such item in this template version"]) for key in answers if key not in known)
-    judged = []
-    item_errors: list[str] = []
-    for item in items:
-        answer = answers.get(item["key"])
-        judged.append(_judge(item, answer if isinstance(answer, dict) else None, item_errors))
-        if item_errors:
-            errors[item["key"]] = item_errors
-            item_errors = []
-    failures = [j for j in judged if j.outcome == "fail"]
-    score, top = _score(judged, failures, scoring, max_score)
-    return Evaluation(judged, score, top, errors, failures)
+    """Judge one filled checklist (see Checklist to judge many against the same version)."""
+    return Checklist(items, scoring, max_score).evaluate(answers)
 
 
 def score_mismatch(server_score: float | None, phone_score: float | None) -> bool:

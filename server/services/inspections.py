@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Action, Asset, Inspection, Room, TemplateVersion, User
 from server.services import actions
-from server.services.checklists import ChecklistFacts, Evaluation, evaluate, score_mismatch
+from server.services.checklists import ChecklistFacts, Evaluation, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
 from sync.handlers import ApplyContext, IncomingRecord, RecordRejected, RunFailed
 from sync.sql import insert_rows
@@ -160,8 +160,8 @@ class _Judgement:
 
 
 def _judgement(template: ChecklistFacts, record: IncomingRecord) -> _Judgement:
-    evaluation = evaluate(template.items, template.scoring, template.max_score, record.data["answers"])
-    return _Judgement(template, evaluation, [j.stored() for j in evaluation.judged])
+    evaluation = template.checklist.evaluate(record.data["answers"])
+    return _Judgement(template, evaluation, evaluation.stored)
 
 
 def precheck_inspections(session: Session, site_id: int, records: list[IncomingRecord]) -> None:

@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from server.api.inspection_schemas import InspectionDataSchema
+from server.services import checklists
 from server.services.actions import merge_status
 from server.services.builtin_templates import BUILTIN_TEMPLATES, DORM_HYGIENE, FOOD_SAFETY
-from server.services.checklists import evaluate, item_problems, score_mismatch
+from server.services.checklists import Checklist, evaluate, item_problems, score_mismatch
 from tests.inspections.conftest import ANSWER_KEYS, passing_answers, photo
 
 
@@ -77,6 +78,45 @@ def test_whatever_a_phone_answers_is_judged_or_refused_by_field(kind, data):
     except ValidationError:
         return
     evaluate(template["items"], template.get("scoring", "pass_rate"), 100.0, loaded["answers"])
+
+
+# Answers around each item's plain pass ({"result": "pass"}, {"deduct": 0}): what a phone sends most.
+near_plain = st.one_of(
+    st.sampled_from([{"result": "pass"}, {"deduct": 0}, {"deduct": 0.0}, {"deduct": -0.0}, {"deduct": False},
+                     {"result": "pass", "note": ""}, {"result": "pass", "note": "门锁"}, {"deduct": 0, "photos": []},
+                     {"result": "fail"}, {"deduct": 1}, {"result": True}, {"deduct": None}]),
+    st.dictionaries(st.sampled_from(ANSWER_KEYS), json_values, max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(template=st.sampled_from(BUILTIN_TEMPLATES), data=st.data())
+def test_a_plain_pass_is_judged_as_the_long_way_judges_it(template, data):
+    """Checklist takes an item's plain passing answer as judged once; whatever is answered, its judgement
+    is what judging every answer item by item gives."""
+    answers = {item["key"]: data.draw(near_plain) for item in template["items"]}
+    try:
+        answers = InspectionDataSchema().load({"template_id": 1, "room_id": 1, "answers": answers})["answers"]
+    except ValidationError:
+        return
+    quick = Checklist(template["items"], template["scoring"], template["max_score"]).evaluate(answers)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(checklists, "_PLAIN_PASSES", {})
+        long_way = Checklist(template["items"], template["scoring"], template["max_score"]).evaluate(answers)
+    assert quick == long_way
+
+
+def test_a_false_is_no_deduction_of_zero():
+    answers = passing_answers(DORM_HYGIENE["items"])
+    answers["quilt"] = {"deduct": False}
+    assert evaluate(DORM_HYGIENE["items"], "deduction", 100, answers).errors == {
+        "quilt": ["deduct must be a number from 0 to 15"]}
+
+
+def test_an_item_whose_rules_refuse_its_plain_pass_refuses_it_every_time():
+    items = [{"key": "a", "kind": "deduction", "text": "A", "points": -5}]
+    checklist = Checklist(items, "deduction", 100)
+    for _ in range(2):
+        assert checklist.evaluate({"a": {"deduct": 0}}).errors == {"a": ["deduct must be a number from 0 to -5"]}
 
 
 def test_missing_and_unknown_answers_are_field_errors():
