@@ -1,7 +1,7 @@
 """Push ingest through real HTTP: batches of 500 inspections (about 1 KB each, validated against their
 checklist) posted to gunicorn on loopback; then the same records again in new batches (all
-duplicates); and, timed in the same run (just before and just after the first pushes, the two times
-averaged), the raw sqlite3 executemany INSERT OR IGNORE of the same rows into a table with a UNIQUE
+duplicates); and, timed in the same run (three times just before the first pushes and three times just
+after, the median), the raw sqlite3 executemany INSERT OR IGNORE of the same rows into a table with a UNIQUE
 uuid, the limit SQLite itself sets for one row per record. On SQLite it also
 times the rows the server actually stores per inspection (its ledger row and the inspection)
 written the same raw way into a copy of the server's database: the floor of this schema.
@@ -15,16 +15,18 @@ apart from any domain handler. Prints median (min–max) of the runs; asserts no
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +44,7 @@ from server.models import Room, TemplateVersion
 from sync.ids import uuid7
 
 BATCH = 500
+RAW_PASSES = 3  # timings of the raw write on each side of the pushes (see around_raw)
 TARGETS = {"SQLite": 8000, "PostgreSQL": 6000}
 
 
@@ -124,6 +127,17 @@ def post_all(base: str, token: str, bodies: list[bytes], clients: int, expect: s
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(send, range(len(bodies))))
     return len(bodies) * BATCH / (time.perf_counter() - start)
+
+
+def around_raw(batches: list[list[dict]], workdir: Path, pushes: Callable[[], float]) -> tuple[float, float]:
+    """The pushes' rate, and the raw write's: the median of RAW_PASSES timings just before the pushes and
+    as many just after. The box's speed drifts within a run (one side timed alone moved the ratio by a
+    fifth), and one raw write is six commits synced to the disk, whose timing moved by nearly a factor of
+    two between runs a minute apart."""
+    before = [raw_sqlite(batches, workdir) for _ in range(RAW_PASSES)]
+    rate = pushes()
+    after = [raw_sqlite(batches, workdir) for _ in range(RAW_PASSES)]
+    return rate, statistics.median(before + after)
 
 
 def raw_sqlite(batches: list[list[dict]], workdir: Path) -> float:
@@ -210,11 +224,8 @@ def run(args, workdir: Path) -> list[dict]:
             post_all(base, token, [encode(b) for b in warm_up], args.workers, "accepted")
             for _ in range(args.runs):
                 batches = make_batches(template, dorms, args.batches, args.type)
-                # The raw write timed just before and just after the pushes, and their times averaged: the
-                # box's speed drifts within a run, and one side timed alone moved the ratio by a fifth.
-                raw_before = raw_sqlite(batches, workdir)
-                first = post_all(base, token, [encode(b) for b in batches], args.clients, "accepted")
-                raw = 2 / (1 / raw_before + 1 / raw_sqlite(batches, workdir))
+                first, raw = around_raw(batches, workdir, functools.partial(
+                    post_all, base, token, [encode(b) for b in batches], args.clients, "accepted"))
                 again = post_all(base, token, [encode(b) for b in batches], args.clients, "duplicate")
                 figures = {"first push, records/s": first, "all duplicates, records/s": again,
                            "raw sqlite3 executemany, rows/s": raw, "first push / raw sqlite3": first / raw}
