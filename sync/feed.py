@@ -259,6 +259,16 @@ _LAST_SEQ = select(SyncSiteCounter.__table__.c.last_seq).where(
     SyncSiteCounter.__table__.c.site_id == bindparam("site_id"))
 
 
+# Built once, as plain rows (not ORM objects: a first pull reads thousands and needs only these
+# columns): building the statements and their cache keys for every pull cost more than running them.
+_COUNTER = select(SyncSiteCounter.__table__.c.forgotten_seq, SyncSiteCounter.__table__.c.epoch).where(
+    SyncSiteCounter.__table__.c.site_id == bindparam("site_id"))
+_CHANGE = SyncChange.__table__.c
+_CHANGES = (select(_CHANGE.seq, _CHANGE.object_type, _CHANGE.object_id, _CHANGE.version, _CHANGE.deleted)
+            .where(_CHANGE.site_id == bindparam("site_id"), _CHANGE.seq > bindparam("after"))
+            .order_by(_CHANGE.seq).limit(bindparam("rows")))
+
+
 def current_cursor(session: Session, site_id: int) -> str:
     last = session.connection().scalar(_LAST_SEQ, {"site_id": site_id})
     return encode_cursor(site_id, last or 0)
@@ -270,18 +280,13 @@ def pull(session: Session, site_id: int, viewer: Callable[[], Any], cursor: str 
     visibility depends on who looks: a pull of a day's changes to rooms never needs it, and loading
     the caller cost a fifth of such a pull."""
     after = decode_cursor(cursor, site_id) if cursor else 0
-    counter = session.execute(select(SyncSiteCounter.forgotten_seq, SyncSiteCounter.epoch)
-                              .where(SyncSiteCounter.site_id == site_id)).first()
+    conn = session.connection()
+    counter = conn.execute(_COUNTER, {"site_id": site_id}).first()
     if counter is None:  # nothing has changed in this school yet
         return PullPage(cursor=encode_cursor(site_id, after), has_more=False)
     if cursor and after < counter.forgotten_seq:
         raise CursorExpired()
-    # Plain rows, not ORM objects: a first pull reads thousands and only needs these columns.
-    rows = session.execute(
-        select(SyncChange.seq, SyncChange.object_type, SyncChange.object_id, SyncChange.version,
-               SyncChange.deleted)
-        .where(SyncChange.site_id == site_id, SyncChange.seq > after)
-        .order_by(SyncChange.seq).limit(limit + 1)).all()
+    rows = conn.execute(_CHANGES, {"site_id": site_id, "after": after, "rows": limit + 1}).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     page = PullPage(cursor=encode_cursor(site_id, rows[-1].seq if rows else after), has_more=has_more)
