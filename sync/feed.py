@@ -255,14 +255,13 @@ class PullPage:
     deleted: list[dict] = field(default_factory=list)
 
 
-_LAST_SEQ = select(SyncSiteCounter.__table__.c.last_seq).where(
-    SyncSiteCounter.__table__.c.site_id == bindparam("site_id"))
+_COUNTER = SyncSiteCounter.__table__.c
+_LAST_SEQ = select(_COUNTER.last_seq).where(_COUNTER.site_id == bindparam("site_id"))
 
 
 # Built once, as plain rows (not ORM objects: a first pull reads thousands and needs only these
 # columns): building the statements and their cache keys for every pull cost more than running them.
-_COUNTER = select(SyncSiteCounter.__table__.c.forgotten_seq, SyncSiteCounter.__table__.c.epoch).where(
-    SyncSiteCounter.__table__.c.site_id == bindparam("site_id"))
+_FORGOTTEN_AND_EPOCH = select(_COUNTER.forgotten_seq, _COUNTER.epoch).where(_COUNTER.site_id == bindparam("site_id"))
 _CHANGE = SyncChange.__table__.c
 _CHANGES = (select(_CHANGE.seq, _CHANGE.object_type, _CHANGE.object_id, _CHANGE.version, _CHANGE.deleted)
             .where(_CHANGE.site_id == bindparam("site_id"), _CHANGE.seq > bindparam("after"))
@@ -281,7 +280,7 @@ def pull(session: Session, site_id: int, viewer: Callable[[], Any], cursor: str 
     the caller cost a fifth of such a pull."""
     after = decode_cursor(cursor, site_id) if cursor else 0
     conn = session.connection()
-    counter = conn.execute(_COUNTER, {"site_id": site_id}).first()
+    counter = conn.execute(_FORGOTTEN_AND_EPOCH, {"site_id": site_id}).first()
     if counter is None:  # nothing has changed in this school yet
         return PullPage(cursor=encode_cursor(site_id, after), has_more=False)
     if cursor and after < counter.forgotten_seq:

@@ -232,7 +232,7 @@ class Checklist:
     evaluate). A False is equal to 0 but is no number, so it goes the long way and is refused there."""
 
     def __init__(self, items: list[dict], scoring: str, max_score: float):
-        self.items, self.scoring, self.max_score = items, scoring, max_score
+        self.scoring, self.max_score = scoring, max_score
         self.keys = frozenset(item["key"] for item in items)
         self._plan = [(item["key"], item, *_plain_pass(item)) for item in items]
 

@@ -156,12 +156,10 @@ class _Judgement:
 
     template: ChecklistFacts
     evaluation: Evaluation
-    answers: list[dict]  # as Inspection.answers keeps them
 
 
 def _judgement(template: ChecklistFacts, record: IncomingRecord) -> _Judgement:
-    evaluation = template.checklist.evaluate(record.data["answers"])
-    return _Judgement(template, evaluation, evaluation.stored)
+    return _Judgement(template, template.checklist.evaluate(record.data["answers"]))
 
 
 def precheck_inspections(session: Session, site_id: int, records: list[IncomingRecord]) -> None:
@@ -195,7 +193,7 @@ def _check(ctx: ApplyContext, known: _Known, record: IncomingRecord) -> _Checked
            "day": actions.local_day(performed_at), "scanned": data.get("scanned", False),
            "score": evaluation.score, "max_score": evaluation.max_score, "phone_score": data.get("score"),
            "failed_count": len(evaluation.failures), "flags": _flags(template, evaluation, data.get("score"), skewed),
-           "note": data.get("note"), "photos": list(data.get("photos") or []), "answers": judgement.answers}
+           "note": data.get("note"), "photos": list(data.get("photos") or []), "answers": evaluation.stored}
     return _Checked(row, template, room, evaluation)
 
 
