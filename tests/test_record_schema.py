@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from server.api.asset_schemas import AssetUpdateRecordSchema, ScanRecordSchema
 from server.api.inspection_schemas import ActionUpdateDataSchema, InspectionDataSchema
@@ -68,3 +68,34 @@ def test_a_field_read_under_another_name_goes_marshmallows_own_way():
     assert Renamed().load({"roomId": 7}) == {"room": 7}
     assert _outcome(Renamed(), {"room": 7})[1] == {"roomId": ["Missing data for required field."],
                                                    "room": ["Unknown field."]}
+
+
+class Assorted(RecordDataSchema):
+    """Fields of the kinds RecordDataSchema loads its own way, each way a field may be declared."""
+
+    flag = fields.Boolean()
+    strict_flag = fields.Boolean(required=True, allow_none=True, validate=lambda v: v is True)
+    yes_no = fields.Boolean(truthy={"yes"}, falsy={"no"})
+    upside_down = fields.Boolean(truthy={0}, falsy={1})
+    tags = fields.List(fields.String(), validate=validate.Length(min=1))
+    hashes = fields.List(fields.String(), load_default=list, allow_none=True)
+    some = fields.List(fields.Integer(), required=True)
+    count = fields.Integer(load_default=7, validate=validate.Range(min=0))
+    maybe = fields.Float(allow_none=True, validate=validate.Range(min=0))
+    note = fields.String(load_default=None, allow_none=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_every_way_a_field_is_declared_loads_as_marshmallow_loads_it(data):
+    sent = data.draw(record_data(Assorted))
+    assert _outcome(Assorted(), sent) == _outcome(_as_marshmallow_loads(Assorted), sent)
+
+
+def test_an_empty_or_left_out_list_loads_as_a_list_of_its_own():
+    """As marshmallow loads them: the loaded data shares no list with what was sent or with other loads."""
+    sent = {"some": [], "strict_flag": True}
+    first, second = Assorted().load(sent), Assorted().load(sent)
+    assert first["hashes"] == [] and first["hashes"] is not second["hashes"]
+    assert first["some"] == [] and first["some"] is not sent["some"]
+    assert first["count"] == 7 and "flag" not in first
