@@ -2,7 +2,7 @@
 field errors when they cannot be stored (fault cases 20, 21, 22)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from server.extensions import db
 from server.models import Inspection
@@ -80,6 +80,20 @@ def test_a_phone_clock_in_1970_is_accepted_on_the_server_day_and_flagged(app, sc
     [inspection] = _stored(app)
     assert inspection.flags == ["clock_skew"]
     assert abs(inspection.performed_at.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_a_check_recorded_in_china_time_is_kept_in_utc_on_its_day_in_china(app, school):
+    # Just after midnight in China is the evening before in UTC: the report day is China's.
+    china = timezone(timedelta(hours=8))
+    just_after_midnight = datetime.now(china).replace(hour=0, minute=20, second=0, microsecond=0)
+    if just_after_midnight > datetime.now(china):
+        just_after_midnight -= timedelta(days=1)
+    [result] = push(app, school.inspector, [record("inspection", _dorm_check(app, school), just_after_midnight)])
+    assert result["status"] == "accepted"
+    [inspection] = _stored(app)
+    assert inspection.flags == []
+    assert inspection.performed_at.replace(tzinfo=UTC) == just_after_midnight.astimezone(UTC)
+    assert inspection.day == just_after_midnight.date() != inspection.performed_at.date()
 
 
 def test_a_fixer_cannot_push_inspections(app, school):
