@@ -9,7 +9,7 @@ from server.models.base import as_utc, utcnow
 from server.services.errors import Conflict, NotFound, ValidationFailed
 from sync import handlers
 from sync.handlers import ApplyContext, RecordConflict, RecordRejected, RecordRetry
-from sync.models import SyncConflict, SyncQuarantine, SyncRecord
+from sync.models import HELD, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import prepare
 
 CHOICES = ("server", "phone")
@@ -28,7 +28,7 @@ def quarantine_query(reason: str | None = None) -> Select:
 
 def held_query(site_id: int) -> Select:
     """Records stored but not applied yet (see sync.push); they are applied by later pushes."""
-    return select(SyncRecord).where(SyncRecord.site_id == site_id, SyncRecord.status == "held") \
+    return select(SyncRecord).where(SyncRecord.site_id == site_id, HELD) \
         .order_by(SyncRecord.id)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import literal_column
 
 from server.models.base import Base, SiteScoped, utcnow
 from server.models.core import Device, User
@@ -86,6 +87,13 @@ class SyncRecord(Base):
     # Only while held: the record as sent, applied again after later pushes.
     payload: Mapped[dict | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Held records, as a query must ask for them to be read by their index: the status written into the
+# statement. PostgreSQL matches a query to a partial index by what the query says, and once the driver
+# prepares a statement (from its sixth run) the server may plan it for any value of its parameters: asked
+# with the status as a parameter, every push read the whole ledger (2.3 ms at 10,000 records).
+HELD = SyncRecord.__table__.c.status == literal_column("'held'")
 
 
 class SyncBatch(Base):

@@ -39,7 +39,7 @@ from sync.handlers import (
     RecordRetry,
     RunFailed,
 )
-from sync.models import AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
+from sync.models import HELD, AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
 from sync.sql import insert_if_new, insert_new, insert_rows
 
@@ -402,9 +402,8 @@ def _link_photos(session: Session, site_id: int, records: list[Prepared]) -> Non
 
 # -- held records -------------------------------------------------------------------------------
 
-_HELD_IDS = select(SyncRecord.__table__.c.id).where(
-    SyncRecord.__table__.c.site_id == bindparam("site_id"), SyncRecord.__table__.c.status == "held"
-).order_by(SyncRecord.__table__.c.id).limit(HELD_PER_PUSH)
+_HELD_IDS = select(SyncRecord.__table__.c.id).where(SyncRecord.__table__.c.site_id == bindparam("site_id"), HELD) \
+    .order_by(SyncRecord.__table__.c.id).limit(HELD_PER_PUSH)
 
 
 def retry_held(session: Session, site_id: int, now: datetime | None = None) -> None:
