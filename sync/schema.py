@@ -33,7 +33,7 @@ class _FieldPlan(NamedTuple):
     empty_list: bool  # [] loads as a new empty list, validators run (a List: no element to load)
 
 
-def _plan(name: str, field: fields.Field) -> _FieldPlan:
+def _plan_for(name: str, field: fields.Field) -> _FieldPlan:
     if field.pre_load or field.post_load:  # functions of the field's own, run around its loading
         return _FieldPlan(name, field, None, None, False, False)
     default = field.load_default
@@ -77,7 +77,7 @@ class RecordDataSchema(Schema):
             # loading a checklist); these fields are this instance's own copies, and their validators
             # are fixed once the schema is built.
             field._validate = And(*field.validators) if field.validators else _no_validators
-        self._plan = [_plan(name, field) for name, field in self.load_fields.items()]
+        self._plan = [_plan_for(name, field) for name, field in self.load_fields.items()]
 
     def _deserialize(self, data: Any, *, error_store: ErrorStore, many: bool = False, partial=None,
                      unknown: str = RAISE, index: int | None = None) -> Any:
