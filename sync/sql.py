@@ -8,7 +8,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, String, Table, func
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from sync import jsontext
@@ -173,17 +173,20 @@ def _bind(conn: Connection, table: Table, columns: Sequence[str], rows: list[Seq
     thousands of rows of a few columns each, and only some columns need converting."""
     values_by_column = list(zip(*rows, strict=True))
     for index, name in enumerate(columns):
-        convert = _converter(conn, table.c[name].type)
+        convert = _converter(conn.dialect, table.c[name].type)
         if convert is not None:
             values_by_column[index] = tuple(map(convert, values_by_column[index]))
     return list(zip(*values_by_column, strict=True))
 
 
-def _converter(conn: Connection, column_type: Any) -> Callable | None:
+@functools.lru_cache(maxsize=1024)
+def _converter(dialect: Dialect, column_type: Any) -> Callable | None:
+    """How a column's values go to the driver, found once per engine and column: finding it asks the type
+    for its processor and, on SQLite, writes a probe value through it, a few dozen times a push."""
     if isinstance(column_type, JSON):
         return jsontext.stored  # as the engines' json_serializer writes it (server.extensions)
-    convert = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    if conn.dialect.name != "sqlite" or convert is None:
+    convert = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if dialect.name != "sqlite" or convert is None:
         return convert
     if isinstance(column_type, DateTime):
         return _sqlite_datetime(convert)
