@@ -377,8 +377,11 @@ def _quarantine(session: Session, ctx: ApplyContext, records: list[tuple[Prepare
 
 
 def _as_text(value: Any, limit: int) -> str | None:
-    """A value as sent, as a text column can hold it: cut to `limit`, an unpaired surrogate replaced."""
-    return None if value is None else str(value)[:limit].encode("utf-8", "replace").decode()
+    """A value as sent, as a text column can hold it: cut to `limit`, an unpaired surrogate or a NUL
+    character (which PostgreSQL's text refuses) replaced."""
+    if value is None:
+        return None
+    return str(value)[:limit].encode("utf-8", "replace").decode().replace("\x00", "\ufffd")
 
 
 def _write_conflicts(session: Session, ctx: ApplyContext, pairs: list[tuple[Prepared, RecordConflict]]) -> None:

@@ -23,6 +23,7 @@ ENVELOPE_FIELDS = frozenset(("uuid", "type", "recorded_at", "base_version", "dat
 # A phone clock further than this from the server's is flagged and not trusted for reports.
 MAX_CLOCK_SKEW = timedelta(days=1)
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 # The largest value of the 32-bit integer columns ids and versions live in (PostgreSQL's integer): a
 # base_version or an id beyond it fails the query or row that holds it.
@@ -33,6 +34,8 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure
 NOT_UNICODE = {"record": ["holds text that is not Unicode (an unpaired surrogate, \\ud800 to \\udfff); "
                           "send the record again as UTF-8 text"]}
 UNREADABLE = {"record": ["the server could not read this record (the error is logged); it is kept for an admin"]}
+HOLDS_NUL = {"record": ["holds a NUL character (\\u0000), which no database text can hold; send the record "
+                        "without it"]}
 BAD_NUMBER = {"record": ["holds a number JSON cannot carry (NaN, Infinity, beyond ±1.8e308, or an integer of "
                          "over 4,300 digits); send a finite number"]}
 
@@ -63,7 +66,8 @@ def content_hash(raw: Any) -> str:
 
 def _hashed(raw: Any) -> tuple[str, dict | None]:
     """The content hash, and what makes the content unstorable if anything does: text that is not
-    Unicode (JSON can spell an unpaired surrogate, "\\ud800", which no text column holds) or a
+    Unicode (JSON can spell an unpaired surrogate, "\\ud800", which no text column holds), a NUL
+    character (PostgreSQL's text refuses it; SQLite would keep it, so both refuse it) or a
     jsontext.BadNumber. orjson writes the canonical text of most records, ten times as fast."""
     body = {key: raw.get(key) for key in ("type", "recorded_at", "base_version", "data")} \
         if isinstance(raw, dict) else raw
@@ -73,7 +77,13 @@ def _hashed(raw: Any) -> tuple[str, dict | None]:
         return _hashed_as_defined(body)
     if _may_differ(encoded):
         return _hashed_as_defined(body)
-    return hashlib.sha256(encoded).hexdigest(), None
+    return hashlib.sha256(encoded).hexdigest(), HOLDS_NUL if _holds_nul(encoded) else None
+
+
+def _holds_nul(encoded: bytes) -> bool:
+    """Whether canonical JSON text spells a NUL character: "\\u0000" after an even number of
+    backslashes (an odd number escapes a backslash typed before the letters "u0000")."""
+    return b"\\u0000" in encoded and _ESCAPED_NUL.search(encoded) is not None
 
 
 def _may_differ(encoded: bytes) -> bool:
@@ -86,12 +96,16 @@ def _may_differ(encoded: bytes) -> bool:
 
 def _hashed_as_defined(body: Any) -> tuple[str, dict | None]:
     """The hash of the canonical text as _CANONICAL_JSON defines it; such content is hashed as it came."""
-    encoded = _CANONICAL_JSON.encode(body)
-    problem = BAD_NUMBER if _holds_bad_number(body) else None
+    text = _CANONICAL_JSON.encode(body)
     try:
-        return hashlib.sha256(encoded.encode()).hexdigest(), problem
+        encoded, problem = text.encode(), None
     except UnicodeEncodeError:
-        return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest(), problem or NOT_UNICODE
+        encoded, problem = text.encode("utf-8", "surrogatepass"), NOT_UNICODE
+    if _holds_bad_number(body):
+        problem = BAD_NUMBER
+    elif problem is None and _holds_nul(encoded):
+        problem = HOLDS_NUL
+    return hashlib.sha256(encoded).hexdigest(), problem
 
 
 def _holds_bad_number(value: Any) -> bool:

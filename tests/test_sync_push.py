@@ -258,12 +258,23 @@ def test_a_failure_inside_a_bulk_run_is_found_record_by_record(phone, app):
     assert room_names(app) == ["R0", "R1", "R3", "R4"]
 
 
-def test_a_value_the_database_cannot_store_is_rejected_not_held(phone, app):
-    # PostgreSQL text cannot hold NUL; SQLite can. Either way the record gets a final answer.
-    status = phone.statuses([record(data={"name": "A\u0000B"}), record(data={"name": "C"})])
-    assert status[1] == "accepted" and status[0] in ("accepted", "rejected")
-    assert count(app, SyncRecord, SyncRecord.status == "held") == 0
-    assert count(app, SyncQuarantine) == (1 if status[0] == "rejected" else 0)
+@pytest.mark.parametrize("nul_in", ["data", "type", "recorded_at", "uuid"])
+def test_a_nul_character_rejects_its_record_alone_with_a_reason(phone, app, nul_in):
+    # PostgreSQL text cannot hold NUL (SQLite can): a NUL in a record's type or time failed the whole
+    # push there (500), and the phone would send that batch for ever; in its data it was rejected on
+    # PostgreSQL and stored on SQLite. Now both engines reject that record and keep it for an admin.
+    bad = record(data={"name": "A"})
+    if nul_in == "data":
+        bad["data"]["name"] = "A\u0000B"
+    else:
+        bad[nul_in] = bad[nul_in][:8] + "\u0000"
+    sent = [bad, record(data={"name": "B"}), record(data={"name": "typed \\u0000 is text"})]
+    results = phone.push(sent).json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "accepted", "accepted"]
+    assert "uuid" in results[0]["errors"] if nul_in == "uuid" else "NUL" in results[0]["errors"]["record"][0]
+    assert room_names(app) == ["B", "typed \\u0000 is text"]
+    assert count(app, SyncRecord, SyncRecord.status == "held") == 0 and count(app, SyncQuarantine) == 1
+    assert phone.statuses(sent[:1]) == ["rejected"]  # the phone's retry gets the same answer
 
 
 def test_text_that_is_not_unicode_is_rejected_with_a_reason_and_kept(phone, app):
