@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Date, DateTime, String, Table, func
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -71,15 +72,13 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: li
 def insert_new(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
                unique: Sequence[str], returning: str) -> list[Any]:
     """Insert, in their order, the rows whose `unique` columns are not taken yet (the others are left
-    alone) and return `returning` of those inserted. On PostgreSQL the rows are COPYed into a temporary
-    table and moved with one INSERT … SELECT … ON CONFLICT DO NOTHING: a long multi-row VALUES costs
-    psycopg more time to split than the server takes to store the rows, and arrays through unnest()
-    twice as much as this."""
+    alone) and return `returning` of those inserted. Values are those orjson writes: text, numbers,
+    booleans, dates and times, and what JSON columns hold."""
     if not rows:
         return []
     if conn.dialect.name != "postgresql":
         return _insert_new_sqlite(conn, table, columns, rows, unique, returning)
-    return [row[0] for row in _insert_through_staging(conn, table, columns, rows, unique, returning)]
+    return _insert_new_postgresql(conn, table, columns, rows, unique, returning)
 
 
 def _bound_rows(conn: Connection, table: Table, columns: Sequence[str],
@@ -98,29 +97,37 @@ def _row_marks(columns: Sequence[str]) -> str:
     return f"({', '.join('?' * len(columns))})"
 
 
-def _insert_through_staging(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
-                            unique: Sequence[str], returning: str):
+def _insert_new_postgresql(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]],
+                           unique: Sequence[str], returning: str) -> list[Any]:
+    """The rows go as one JSON array of objects, read by json_to_recordset in one INSERT … SELECT … ON
+    CONFLICT DO NOTHING RETURNING: one round trip. (COPY into a temporary table took three, and emptying
+    that table at every commit cost the server as much as the COPY; a long multi-row VALUES costs psycopg
+    more time to split than the server takes to store the rows, and arrays through unnest() more still.)"""
+    columns, bound = _bound_rows(conn, table, columns, rows)
+    statement = _recordset_insert(conn.dialect, table, tuple(columns), tuple(unique), returning)
+    objects = [dict(zip(columns, row, strict=True)) for row in bound]
+    return conn.exec_driver_sql(statement, (orjson.dumps(objects).decode(),)).scalars().all()
+
+
+@functools.lru_cache(maxsize=256)
+def _recordset_insert(dialect: Dialect, table: Table, columns: tuple[str, ...], unique: tuple[str, ...],
+                      returning: str) -> str:
+    """JSON columns arrive as the text jsontext.stored wrote (json_to_recordset would read a JSON null as
+    SQL NULL, where SQLAlchemy stores JSON null) and are cast back; every other value is read by its
+    column's own type. WITH ORDINALITY keeps the rows in the order sent."""
     names = _names(table, columns)
-    staging = _staging_table(conn, table, columns)
-    _copy(conn, staging, names, _bind(conn, table, columns, rows))
-    return conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} ORDER BY xj_row "
-        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {returning}")
+    kinds = ", ".join(f"{table.c[c].name} {_recordset_type(dialect, table.c[c].type)}" for c in columns)
+    picked = ", ".join(f"{table.c[c].name}::json" if isinstance(table.c[c].type, JSON) else table.c[c].name
+                       for c in columns)
+    return (f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM ROWS FROM "
+            f"(json_to_recordset(%s::json) AS ({kinds})) WITH ORDINALITY AS xj_rows ({names}, xj_row) "
+            f"ORDER BY xj_row ON CONFLICT ({', '.join(table.c[c].name for c in unique)}) DO NOTHING "
+            f"RETURNING {table.c[returning].name}")
 
 
 def _names(table: Table, columns: Sequence[str]) -> str:
     """The column list of an INSERT or COPY."""
     return ", ".join(table.c[name].name for name in columns)
-
-
-def _staging_table(conn: Connection, table: Table, columns: Sequence[str]) -> str:
-    """A temporary table of `columns` plus their order, emptied at every commit; created (if this server
-    session has none yet) in the transaction that fills it."""
-    name = f"xj_stage_{table.name}_{len(columns)}"
-    definitions = ", ".join(f"{table.c[c].name} {_pg_type(conn, table.c[c].type)}" for c in columns)
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (xj_row serial, {definitions}) "
-                         "ON COMMIT DELETE ROWS")
-    return name
 
 
 def _copy(conn: Connection, table_name: str, names: str, rows: list[tuple]) -> None:
@@ -151,8 +158,8 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def _pg_type(conn: Connection, column_type: Any) -> str:
-    return "json" if isinstance(column_type, JSON) else column_type.compile(dialect=conn.dialect)
+def _recordset_type(dialect: Dialect, column_type: Any) -> str:
+    return "text" if isinstance(column_type, JSON) else column_type.compile(dialect=dialect)
 
 
 def _without_null_columns(table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> tuple[list[str], list]:

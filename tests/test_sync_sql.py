@@ -73,14 +73,23 @@ def stored(conn) -> list[tuple]:
     return [tuple(r) for r in conn.exec_driver_sql(f"SELECT {names} FROM xj_test_bulk ORDER BY key")]
 
 
-def test_insert_rows_stores_the_values_sqlalchemy_would_store(conn):
-    conn.execute(sample.insert(), [params(row("core")), params(row("core-empty", photos=[], result=None, flag=False))])
-    insert_rows(conn, sample, COLUMNS, [row("fast"), row("fast-empty", photos=[], result=None, flag=False)])
-    core, core_empty, fast, fast_empty = stored(conn)
-    assert fast[2:] == core[2:] and fast_empty[2:] == core_empty[2:]
+def insert_new_rows(conn, table, columns, rows) -> None:
+    insert_new(conn, table, columns, rows, unique=("site", "key"), returning="key")
+
+
+@pytest.mark.parametrize("write", [insert_rows, insert_new_rows])
+def test_bulk_writes_store_the_values_sqlalchemy_would_store(conn, write):
+    beijing = timezone(timedelta(hours=8))
+    conn.execute(sample.insert(), [params(row("core")), params(row("core-empty", photos=[], result=None, flag=False)),
+                                   params(row("core-beijing", at=datetime(2026, 11, 25, 7, 1, tzinfo=beijing)))])
+    write(conn, sample, COLUMNS, [row("fast"), row("fast-empty", photos=[], result=None, flag=False),
+                                  row("fast-beijing", at=datetime(2026, 11, 25, 7, 1, tzinfo=beijing))])
+    core, core_beijing, core_empty, fast, fast_beijing, fast_empty = stored(conn)
+    assert (fast[2:], fast_beijing[2:], fast_empty[2:]) == (core[2:], core_beijing[2:], core_empty[2:])
     read_back = conn.execute(select(sample).where(sample.c.key == "fast")).one()
     assert (read_back.day, read_back.photos, read_back.result) == (date(2026, 11, 25), ["a" * 64],
                                                                    {"errors": {"note": ["太长"]}})
+    assert conn.execute(select(sample.c.result.is_(None)).where(sample.c.key == "fast-empty")).scalar() is False
 
 
 def test_times_repeated_are_stored_as_sqlalchemy_stores_each(conn):
