@@ -15,6 +15,9 @@ from sync import handlers
 from sync.models import SyncRecord
 from tests.inspections.conftest import ANSWER_KEYS, passing_answers, photo
 
+# NUL (PostgreSQL's text refuses it), an unpaired surrogate (no database's text holds it), a typed
+# backslash before "u0000", a quote and a character outside the Basic Multilingual Plane.
+UNUSUAL_TEXT = ("\x00", "\ud800", "\\u0000", "'", "𠀀")
 RECORD_TYPES = ("inspection", "action_update", "stocktake_scan", "asset_update")
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-3, max_value=12),
                     st.integers(min_value=-2 ** 70, max_value=2 ** 70),
@@ -60,9 +63,20 @@ def pushed_record(draw, known) -> dict:
     else:
         names = sorted(handlers.get(type_).loader.load_fields)
         data = {name: draw(values) for name in draw(st.lists(st.sampled_from(names), unique=True))}
-    return {"uuid": str(uuid.uuid4()), "type": type_,
-            "recorded_at": draw(st.sampled_from([datetime.now(UTC).isoformat(), "2026-11-27T08:00:00+08:00"])),
-            "base_version": draw(st.sampled_from([None, None, 0, 7])), "data": data}
+    record = {"uuid": str(uuid.uuid4()), "type": type_,
+              "recorded_at": draw(st.sampled_from([datetime.now(UTC).isoformat(), "2026-11-27T08:00:00+08:00"])),
+              "base_version": draw(st.sampled_from([None, None, 0, 7])), "data": data}
+    # Now and then a field of the envelope is anything too: its type and time go to the ledger's columns.
+    for name in draw(st.lists(st.sampled_from(("uuid", "type", "recorded_at", "base_version")), max_size=1)):
+        record[name] = draw(st.one_of(values, st.text(), record_text(record[name])))
+    return record
+
+
+def record_text(sent) -> st.SearchStrategy:
+    """The value as sent, with any text put somewhere in it, often a character databases treat apart."""
+    return st.builds(lambda at, text: f"{sent}"[:at] + text + f"{sent}"[at:],
+                     st.integers(min_value=0, max_value=len(f"{sent}")),
+                     st.one_of(st.sampled_from(UNUSUAL_TEXT), st.text(max_size=3)))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
