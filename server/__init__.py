@@ -8,7 +8,7 @@ from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
-from server import compression, errors
+from server import compression, errors, input_guard
 from server import db as db_setup
 from server.api import jsonio, openapi
 from server.config import load_config
@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.json = jsonio.JsonProvider(app)
     app.session_interface = _ConsoleSessions()
+    app.url_map.converters["int"] = input_guard.DatabaseIdConverter  # before any route is added
     app.config.update(load_config(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
@@ -103,6 +104,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     asset_area.init_app(app, api)
 
     app.before_request(_require_json_body)
+    app.before_request(input_guard.refuse_nul_in_queries_and_forms)
     app.after_request(_security_headers)
     compression.init_app(app)
     return app

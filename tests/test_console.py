@@ -119,3 +119,17 @@ def test_the_console_login_is_no_key_to_the_api(console):
     assert resp.status_code == 401
     assert "Set-Cookie" not in resp.headers
     assert console.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["rooms", "assets", "users", "buildings"])
+def test_a_search_holding_a_nul_character_is_refused_not_a_crash(console, page):
+    # PostgreSQL's text cannot hold NUL: the search's query failed and the page was a 500.
+    resp = console.get(f"/admin/{page}", query_string={"q": "10\u00001"})
+    assert resp.status_code == 400 and "NUL" in resp.get_data(as_text=True)
+    assert console.get(f"/admin/{page}", query_string={"q": "101"}).status_code == 200
+
+
+def test_an_id_beyond_the_databases_range_is_not_found(console):
+    # PostgreSQL refused the query (a 500 page); no row has such an id.
+    assert console.get(f"/admin/rooms/{2 ** 31}/edit").status_code == 404
+    assert console.get(f"/admin/actions/{10 ** 20}").status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from server.api.schemas import DatabaseId
 from server.models import LIFECYCLE_KINDS, ROOM_KINDS, SCAN_CONDITIONS, STOCKTAKE_STATUSES
 from sync.schema import RecordDataSchema
 
@@ -17,7 +18,7 @@ class StocktakeSchema(Schema):
     version = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     status = fields.String(dump_only=True, validate=validate.OneOf(STOCKTAKE_STATUSES))
-    building_ids = fields.List(fields.Integer(), load_default=list)
+    building_ids = fields.List(fields.Integer(validate=DatabaseId), load_default=list)
     room_kinds = fields.List(fields.String(validate=validate.OneOf(ROOM_KINDS)), load_default=list)
     categories = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))

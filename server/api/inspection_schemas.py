@@ -1,6 +1,8 @@
 """Wire formats of checklists, inspection records, corrective actions and reports."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from server.api.schemas import DatabaseId, PageArgsSchema
@@ -219,13 +221,17 @@ class StatusChangeSchema(Schema):
 
 # -- reports --------------------------------------------------------------------------------------
 
+# The days a report may ask about: the week or the four weeks around one must still be dates.
+ReportDay = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31), error="a day from {min} to {max}")
+
+
 class DayArgsSchema(Schema):
-    day = fields.Date(metadata={"description": "default: today (school time)"})
+    day = fields.Date(validate=ReportDay, metadata={"description": "default: today (school time)"})
 
 
 class PeriodArgsSchema(Schema):
-    first = fields.Date(metadata={"description": "default: 27 days before `last`"})
-    last = fields.Date(metadata={"description": "default: today (school time)"})
+    first = fields.Date(validate=ReportDay, metadata={"description": "default: 27 days before `last`"})
+    last = fields.Date(validate=ReportDay, metadata={"description": "default: today (school time)"})
 
 
 class CoverageArgsSchema(PeriodArgsSchema):

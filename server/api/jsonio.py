@@ -5,12 +5,14 @@ a push's answer) as the text it was sent as."""
 from __future__ import annotations
 
 import flask_smorest
+import marshmallow as ma
 import orjson
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest.utils import resolve_schema_instance
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from server import input_guard
 from sync import jsontext
 
 
@@ -22,6 +24,16 @@ class JsonParser(FlaskParser):
         body = req.get_data(cache=True)
         body.decode()
         return jsontext.loads(body)
+
+    def load_json(self, req, schema):
+        """A body whose text holds a NUL is refused field by field, unless its schema reads its parts one
+        by one and answers each (`nul_checked_apart`: a push's records)."""
+        data = super().load_json(req, schema)
+        if data is not core.missing and not getattr(schema, "nul_checked_apart", False):
+            errors = input_guard.nul_errors(req.get_data(cache=True), data)
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
 
 
 class Blueprint(flask_smorest.Blueprint):

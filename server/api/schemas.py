@@ -16,7 +16,8 @@ class ErrorBodySchema(Schema):
     code = fields.String(required=True, metadata={
         "description": "the status's own (e.g. validation_failed) or a finer one, e.g. batch_mismatch, "
                        "reset_required, or on any call not_unicode (422: a JSON string held an unpaired surrogate) and "
-                       "unstorable_value (422: a number beyond the database's range, a NUL character)"})
+                       "unstorable_value (422: a number beyond the database's range); a NUL character in any text "
+                       "is a field error (validation_failed)"})
     message = fields.String(required=True)
     details = fields.Dict()
 

@@ -110,6 +110,9 @@ class PushRecordSchema(Schema):
 
 
 class PushSchema(Schema):
+    # A record holding a NUL character is rejected alone (sync.records), the rest of its batch stored.
+    nul_checked_apart = True
+
     device_id = fields.Raw(allow_none=True, metadata={
         "description": "informational; the device (and school) always come from the token"})
     batch_id = fields.UUID(required=True, metadata={
