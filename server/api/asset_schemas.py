@@ -31,10 +31,10 @@ class ScanRecordSchema(RecordDataSchema):
     """`stocktake_scan`: an asset (by id, or the label read) or an item not on the book (盘盈: label
     if any, description and photo) seen in a room."""
 
-    stocktake_id = fields.Integer(required=True)
-    asset_id = fields.Integer(allow_none=True)
+    stocktake_id = fields.Integer(required=True, validate=DatabaseId)
+    asset_id = fields.Integer(allow_none=True, validate=DatabaseId)
     label = fields.String(allow_none=True, validate=validate.Length(max=200))
-    room_id = fields.Integer(required=True)
+    room_id = fields.Integer(required=True, validate=DatabaseId)
     condition = fields.String(load_default="good", validate=validate.OneOf(SCAN_CONDITIONS))
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     description = fields.String(allow_none=True, validate=validate.Length(max=2000))
@@ -49,8 +49,8 @@ class ScanRecordSchema(RecordDataSchema):
 class AssetUpdateRecordSchema(RecordDataSchema):
     """`asset_update`: an auditor's correction of the fields given, from `base_version`."""
 
-    asset_id = fields.Integer(required=True)
-    room_id = fields.Integer(allow_none=True)
+    asset_id = fields.Integer(required=True, validate=DatabaseId)
+    room_id = fields.Integer(allow_none=True, validate=DatabaseId)
     custodian = fields.String(allow_none=True, validate=validate.Length(max=100))
     department = fields.String(allow_none=True, validate=validate.Length(max=100))
     # Scrapping and marking missing are for the office and stocktake approval, not a phone.
@@ -110,7 +110,7 @@ class AssetEventSchema(Schema):
     at = fields.DateTime(allow_none=True)
     actor = fields.String(attribute="actor.display_name", dump_only=True, allow_none=True)
     from_room_id = fields.Integer(dump_only=True, allow_none=True)
-    to_room_id = fields.Integer(allow_none=True)
+    to_room_id = fields.Integer(allow_none=True, validate=DatabaseId)
     from_status = fields.String(dump_only=True, allow_none=True)
     to_status = fields.String(dump_only=True, allow_none=True)
     department = fields.String(load_only=True, allow_none=True, validate=validate.Length(max=100))

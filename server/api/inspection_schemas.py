@@ -152,7 +152,7 @@ def inspection_photos(data: dict) -> list[str]:
 class ActionUpdateDataSchema(RecordDataSchema):
     """`data` of a pushed `action_update` record."""
 
-    action_id = fields.Integer(required=True)
+    action_id = fields.Integer(required=True, validate=DatabaseId)
     status = fields.String(required=True, validate=validate.OneOf(ACTION_STATUSES))
     note = Note
     photos = Photos
@@ -203,14 +203,14 @@ class ActionDetailSchema(ActionSchema):
 
 class ActionArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(ACTION_STATUSES))
-    assignee_id = fields.Integer()
-    room_id = fields.Integer()
+    assignee_id = fields.Integer(validate=DatabaseId)
+    room_id = fields.Integer(validate=DatabaseId)
     overdue = fields.Boolean()
     hazard = fields.Boolean()
 
 
 class ReassignSchema(Schema):
-    assignee_id = fields.Integer(required=True)
+    assignee_id = fields.Integer(required=True, validate=DatabaseId)
     version = fields.Integer(required=True, metadata={"description": "the version you read; 409 if it moved on"})
 
 

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from qr_labels.layouts import LAYOUTS
 from server.api.jsonio import Blueprint
+from server.api.schemas import DatabaseId, Floor
 from server.auth import current_user, token_required
 from server.extensions import db
 from server.models import LABEL_STATUSES, ROOM_KINDS, Label
@@ -53,12 +54,12 @@ class ScanSchema(LabelSchema):
 
 class SelectionSchema(Schema):
     target = fields.String(required=True, validate=validate.OneOf(("room", "asset")))
-    building_id = fields.Integer(allow_none=True)
-    floor = fields.Integer(allow_none=True)
+    building_id = fields.Integer(allow_none=True, validate=DatabaseId)
+    floor = fields.Integer(allow_none=True, validate=Floor)
     room_kind = fields.String(allow_none=True, validate=validate.OneOf(ROOM_KINDS))
     category = fields.String(allow_none=True, validate=validate.Length(max=64),
                              metadata={"description": "asset category (assets only)"})
-    ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=20_000),
+    ids = fields.List(fields.Integer(validate=DatabaseId), load_default=list, validate=validate.Length(max=20_000),
                       metadata={"description": "explicit room or asset ids"})
     unlabelled = fields.Boolean(load_default=False, metadata={"description": "only those never printed"})
 

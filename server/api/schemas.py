@@ -10,6 +10,7 @@ Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 # What an id a phone sends may be: a query with a larger number fails on either engine (SQLite's
 # driver refuses integers beyond 64 bits, PostgreSQL beyond its 32-bit integer columns).
 DatabaseId = validate.Range(min=1, max=MAX_DB_INT, error="an id from {min} to {max}")
+Floor = validate.Range(min=-5, max=200)
 
 
 class ErrorBodySchema(Schema):
@@ -52,18 +53,18 @@ class BuildingArgsSchema(PageArgsSchema):
 class RoomSchema(VersionedSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     kind = fields.String(required=True, validate=validate.OneOf(ROOM_KINDS))
-    building_id = fields.Integer(allow_none=True)
-    floor = fields.Integer(allow_none=True, validate=validate.Range(min=-5, max=200))
+    building_id = fields.Integer(allow_none=True, validate=DatabaseId)
+    floor = fields.Integer(allow_none=True, validate=Floor)
     class_name = fields.String(allow_none=True, validate=validate.Length(max=64))
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1000))
-    responsible_user_id = fields.Integer(allow_none=True)
+    responsible_user_id = fields.Integer(allow_none=True, validate=DatabaseId)
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
 class RoomArgsSchema(PageArgsSchema):
-    building_id = fields.Integer()
+    building_id = fields.Integer(validate=DatabaseId)
     kind = fields.String(validate=validate.OneOf(ROOM_KINDS))
-    floor = fields.Integer()
+    floor = fields.Integer(validate=Floor)
 
 
 class AssetSchema(VersionedSchema):
@@ -77,13 +78,13 @@ class AssetSchema(VersionedSchema):
     purchase_date = fields.Date(allow_none=True)
     department = fields.String(allow_none=True, validate=validate.Length(max=100))
     custodian = fields.String(allow_none=True, validate=validate.Length(max=100))
-    room_id = fields.Integer(allow_none=True)
+    room_id = fields.Integer(allow_none=True, validate=DatabaseId)
     status = fields.String(load_default="in_use", validate=validate.OneOf(ASSET_STATUSES))
 
 
 class AssetArgsSchema(PageArgsSchema):
     category = fields.String()
-    room_id = fields.Integer()
+    room_id = fields.Integer(validate=DatabaseId)
     status = fields.String(validate=validate.OneOf(ASSET_STATUSES))
 
 
@@ -114,7 +115,7 @@ class DeviceSchema(Schema):
 
 
 class DeviceArgsSchema(PageArgsSchema):
-    user_id = fields.Integer()
+    user_id = fields.Integer(validate=DatabaseId)
     revoked = fields.Boolean()
 
 
