@@ -133,3 +133,39 @@ def test_an_id_beyond_the_databases_range_is_not_found(console):
     # PostgreSQL refused the query (a 500 page); no row has such an id.
     assert console.get(f"/admin/rooms/{2 ** 31}/edit").status_code == 404
     assert console.get(f"/admin/actions/{10 ** 20}").status_code == 404
+
+
+@pytest.mark.parametrize("query", [{"page": 10 ** 30}, {"building_id": 10 ** 30}, {"floor": 2 ** 40},
+                                   {"building_id": "1_0"}, {"page": "x", "floor": "-2"}])
+def test_a_list_page_takes_any_number_in_its_url(console, query):
+    # A page or filter beyond the database's integers failed the page's query (a 500 page).
+    assert console.get("/admin/rooms", query_string=query).status_code == 200
+
+
+def test_rooms_filtered_by_building_and_floor(console, admin_api):
+    # On PostgreSQL the filters went to the query as text, which no integer column compares with: a 500 page.
+    building = admin_api.post("/api/v1/buildings", json={"name": "北楼", "kind": "dorm", "floors": 3}).get_json()
+    admin_api.post("/api/v1/rooms", json={"name": "北101", "kind": "dorm", "building_id": building["id"], "floor": 1})
+    admin_api.post("/api/v1/rooms", json={"name": "南202", "kind": "dorm", "floor": 2})
+    by_building = console.get("/admin/rooms", query_string={"building_id": building["id"]}).get_data(as_text=True)
+    by_floor = console.get("/admin/rooms", query_string={"floor": 2}).get_data(as_text=True)
+    assert "北101" in by_building and "南202" not in by_building
+    assert "南202" in by_floor and "北101" not in by_floor
+    assert f'<option value="{building["id"]}" selected>' in by_building
+
+
+CONSOLE_QUERY_NAMES = ("page", "q", "building_id", "floor", "kind", "category", "status", "room_id", "assignee_id",
+                       "overdue", "day", "first", "last", "stale_days", "room_kind", "reason", "all", "target",
+                       "ids", "layout", "format", "table")
+
+
+@pytest.mark.parametrize("value", ["1" * 30, str(2 ** 40), "-" + "9" * 20, "x", "9999-12-31", "1_0"])
+def test_no_console_page_fails_on_what_its_url_holds(console, app, value):
+    # A page or filter beyond the database's integers failed the page's query, a 500 page on both engines
+    # (SQLite's driver refuses integers beyond 64 bits, PostgreSQL beyond its own).
+    pages = sorted(rule.rule for rule in app.url_map.iter_rules()
+                   if rule.rule.startswith("/admin") and "GET" in rule.methods and not rule.arguments
+                   and rule.endpoint not in ("console.logout", "console.login"))
+    failed = {page: console.get(page, query_string=dict.fromkeys(CONSOLE_QUERY_NAMES, value)).status_code
+              for page in pages}
+    assert len(pages) > 15 and {page: status for page, status in failed.items() if status >= 500} == {}

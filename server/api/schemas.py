@@ -28,7 +28,7 @@ class ErrorSchema(Schema):
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_DB_INT))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "text search"})
 

@@ -15,7 +15,7 @@ from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS, Asset, Building, De
 from server.photo_store import store
 from server.services import accounts, catalog
 from sync import attachments
-from sync.records import SHA256_HEX
+from sync.records import MAX_DB_INT, SHA256_HEX
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -59,20 +59,37 @@ def console_login_required(*roles: str):
     return decorator
 
 
+def page_number() -> int:
+    """The list page the URL asks for: 1 unless it names a page number the database can count to."""
+    return max(1, database_int(request.args.get("page", "")) or 1)
+
+
 def _page_args() -> tuple[int, dict]:
+    return page_number(), {k: v for k, v in request.args.items() if k != "page" and v != ""}
+
+
+def database_int(text: str) -> int | None:
+    """A number typed into a URL, if the database's integer columns can hold it (a filter or page beyond
+    them failed the page's query on PostgreSQL)."""
     try:
-        page_no = max(1, int(request.args.get("page", 1)))
+        number = int(text)
     except ValueError:
-        page_no = 1
-    return page_no, {k: v for k, v in request.args.items() if k != "page" and v != ""}
+        return None
+    return number if -MAX_DB_INT <= number <= MAX_DB_INT else None
 
 
 def _listing(model, equal, search, order_by, int_fields=()):
+    """One page of a list, filtered by the URL's arguments. A number filter goes to the query as a number
+    (PostgreSQL compares no integer column with text: filtering rooms by building was a 500 page there)
+    and back to the page as the text its select box spells its options in."""
     page_no, args = _page_args()
+    filters = dict(args)
     for name in int_fields:
-        if name in args and not args[name].lstrip("-").isdigit():
-            args.pop(name)
-    result = catalog.page(db.session, catalog.filtered(model, args, equal, search, order_by), page_no, PER_PAGE)
+        number = database_int(args.pop(name, ""))
+        filters.pop(name, None)
+        if number is not None:
+            args[name], filters[name] = str(number), number
+    result = catalog.page(db.session, catalog.filtered(model, filters, equal, search, order_by), page_no, PER_PAGE)
     result["pages"] = max(1, math.ceil(result["total"] / PER_PAGE))
     result["args"] = args
     return result

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from server import jobs
 from server.api import asset_schemas
 from server.asset_area import import_dir
-from server.console import console_login_required, register_nav
+from server.console import console_login_required, database_int, register_nav
 from server.extensions import db
 from server.i18n import translate
 from server.models import LIFECYCLE_KINDS, ROOM_KINDS, Asset, Building, Room, Stocktake, User
@@ -124,8 +124,8 @@ def asset_history(asset_id: int):
     if request.method == "POST":
         form = request.form
         step = lifecycle.EventInput(
-            kind=form.get("kind", ""), to_room_id=int(form["to_room_id"]) if form.get("to_room_id", "").isdigit()
-            else None, department=form.get("department") or None, custodian=form.get("custodian") or None,
+            kind=form.get("kind", ""), to_room_id=database_int(form.get("to_room_id", "")),
+            department=form.get("department") or None, custodian=form.get("custodian") or None,
             note=form.get("note") or None)
         try:
             lifecycle.record(db.session, asset, g.user, step)

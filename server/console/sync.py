@@ -6,7 +6,7 @@ import math
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 
-from server.console import PER_PAGE, console_login_required, register_nav
+from server.console import PER_PAGE, console_login_required, page_number, register_nav
 from server.extensions import db
 from server.i18n import translate
 from server.services import catalog
@@ -18,11 +18,7 @@ QUARANTINE_REASONS = ("rejected", "uuid_reused", "never_applied")
 
 
 def _page(stmt, **args) -> dict:
-    try:
-        page_no = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_no = 1
-    listing = catalog.page(db.session, stmt, page_no, PER_PAGE)
+    listing = catalog.page(db.session, stmt, page_number(), PER_PAGE)
     listing.update(pages=max(1, math.ceil(listing["total"] / PER_PAGE)), args=args)
     return listing
 
