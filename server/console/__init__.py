@@ -70,7 +70,8 @@ def _page_args() -> tuple[int, dict]:
 
 def database_int(text: str) -> int | None:
     """A number typed into a URL, if the database's integer columns can hold it (a filter or page beyond
-    them failed the page's query on PostgreSQL)."""
+    them failed the page's query: SQLite's driver refuses integers beyond 64 bits, PostgreSQL beyond its
+    own)."""
     try:
         number = int(text)
     except ValueError:
