@@ -8,11 +8,13 @@ tests/inspections/test_push_anything.py.)"""
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterator
 
-# Beyond PostgreSQL's integers, and beyond any 64-bit integer (SQLite's).
-HOSTILE = {"integer": (2 ** 40, 10 ** 30), "number": (1e300,), "string": ("a\u0000b",), "date": ("9999-12-31",),
-           "date-time": ("9999-12-31T23:59:59+00:00",)}
+# Numbers beyond PostgreSQL's integers and beyond any 64-bit integer (SQLite's).
+HOSTILE = {"integer": (2 ** 40, 10 ** 30), "number": (2.0 ** 40, 1e300), "string": ("a\u0000b",),
+           "date": ("9999-12-31",), "date-time": ("9999-12-31T23:59:59+00:00",)}
+NUMBERS = itertools.count()
 # Logging out and revoking a device would end the sweep's own token.
 SKIPPED = ("/api/v1/auth/logout", "/api/v1/devices/{device_id}/revoke")
 
@@ -23,19 +25,22 @@ def resolved(schema: dict, spec: dict) -> dict:
     return schema
 
 
-def well_formed(schema: dict, spec: dict):
-    """A plain value of `schema`: the rest of a request while one field is swept."""
+def well_formed(schema: dict, spec: dict, text: str):
+    """A plain value of `schema`: the rest of a request while one field is swept. Its text is `text`, new
+    for every request: a tag or name an earlier request created would be refused as taken first."""
     schema = resolved(schema, spec)
     form = schema.get("type")
     if form == "object":
-        return {name: well_formed(field, spec) for name, field in schema.get("properties", {}).items()
+        return {name: well_formed(field, spec, text) for name, field in schema.get("properties", {}).items()
                 if not resolved(field, spec).get("readOnly")}
     if form == "array":
-        return [well_formed(schema.get("items", {}), spec)]
+        return [well_formed(schema.get("items", {}), spec, text)]
+    if schema.get("nullable"):  # a reference left out: a room that does not exist would be refused first
+        return None
     if "enum" in schema:
         return schema["enum"][0]
     return {"integer": 1, "number": 1.5, "boolean": True}.get(form) or \
-        {"date": "2026-11-27", "date-time": "2026-11-27T08:00:00+08:00"}.get(schema.get("format"), "x")
+        {"date": "2026-11-27", "date-time": "2026-11-27T08:00:00+08:00"}.get(schema.get("format"), text)
 
 
 def leaves(schema: dict, spec: dict, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
@@ -64,9 +69,11 @@ def with_value(value, path: tuple, new):
 def requests_for(path: str, operation: dict, spec: dict) -> Iterator[tuple[str, str, dict, object]]:
     """(what is swept, URL, query, body): one hostile value each, the rest well formed."""
     parameters = {p["name"]: p for p in operation.get("parameters", [])}
-    plain = {name: well_formed(p.get("schema", {}), spec) for name, p in parameters.items()}
+    plain = {name: well_formed(p.get("schema", {}), spec, "x") for name, p in parameters.items()}
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    body = well_formed(content["schema"], spec) if content else None
+
+    def body():
+        return well_formed(content["schema"], spec, f"sweep-{next(NUMBERS)}") if content else None
 
     def url(values: dict) -> str:
         filled = path
@@ -82,12 +89,12 @@ def requests_for(path: str, operation: dict, spec: dict) -> Iterator[tuple[str, 
         for _, kind in leaves(p.get("schema", {}), spec):
             for hostile in HOSTILE.get(kind, HOSTILE["string"]):
                 swept = {**plain, name: hostile}
-                yield f"{p['in']} {name}={hostile!r}", url(swept), query(swept), body
+                yield f"{p['in']} {name}={hostile!r}", url(swept), query(swept), body()
     if content:
         for field, kind in leaves(content["schema"], spec):
             for hostile in HOSTILE.get(kind, HOSTILE["string"]):
                 yield (f"body {'.'.join(map(str, field))}={hostile!r}", url(plain), query(plain),
-                       with_value(body, field, hostile))
+                       with_value(body(), field, hostile))
 
 
 def test_no_value_a_database_cannot_hold_gets_past_validation(factory):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from server.models import ASSET_STATUSES, ROLES, ROOM_KINDS
+from server.models import ASSET_STATUSES, MAX_ASSET_QUANTITY, ROLES, ROOM_KINDS, UNIT_PRICE_LIMIT
 from sync.records import MAX_DB_INT
 
 Name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -72,9 +72,9 @@ class AssetSchema(VersionedSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
     spec = fields.String(allow_none=True, validate=validate.Length(max=200))
-    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_ASSET_QUANTITY))
     unit_price = fields.Decimal(allow_none=True, places=2, as_string=True,
-                                validate=validate.Range(min=0))
+                                validate=validate.Range(min=0, max=UNIT_PRICE_LIMIT, max_inclusive=False))
     purchase_date = fields.Date(allow_none=True)
     department = fields.String(allow_none=True, validate=validate.Length(max=100))
     custodian = fields.String(allow_none=True, validate=validate.Length(max=100))

@@ -14,8 +14,10 @@ from server.models.assets import (
 from server.models.base import Base, SiteScoped, Syncable, as_utc, utcnow
 from server.models.core import (
     ASSET_STATUSES,
+    MAX_ASSET_QUANTITY,
     ROLES,
     ROOM_KINDS,
+    UNIT_PRICE_LIMIT,
     Asset,
     Building,
     Device,
@@ -54,6 +56,7 @@ __all__ = [
     "ITEM_KINDS",
     "LABEL_STATUSES",
     "LIFECYCLE_KINDS",
+    "MAX_ASSET_QUANTITY",
     "ROLES",
     "ROOM_KINDS",
     "SCAN_CONDITIONS",
@@ -62,6 +65,7 @@ __all__ = [
     "SYSTEM_EVENT_KINDS",
     "TEMPLATE_CATEGORIES",
     "TEMPLATE_STATUSES",
+    "UNIT_PRICE_LIMIT",
     "Action",
     "ActionEvent",
     "Asset",

@@ -12,6 +12,10 @@ from server.models.base import Base, SiteScoped, Syncable, utcnow
 ROOM_KINDS = ("dorm", "canteen_zone", "classroom", "office", "public_area", "other")
 ROLES = ("admin", "inspector", "auditor", "fixer")
 ASSET_STATUSES = ("in_use", "idle", "lent", "repair", "scrapped", "missing")
+# What one line of the asset ledger may say, however it comes in (API, console, spreadsheet import): a
+# quantity a school counts, a unit price below what its column holds (12 digits, 2 after the point).
+MAX_ASSET_QUANTITY = 1_000_000
+UNIT_PRICE_LIMIT = Decimal("10000000000")
 
 
 class Site(Base):

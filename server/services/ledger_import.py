@@ -19,7 +19,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from server.db import scope_session
-from server.models import Asset, AssetEvent, Building, LedgerImport, Room, User, as_utc, utcnow
+from server.models import (
+    MAX_ASSET_QUANTITY,
+    UNIT_PRICE_LIMIT,
+    Asset,
+    AssetEvent,
+    Building,
+    LedgerImport,
+    Room,
+    User,
+    as_utc,
+    utcnow,
+)
 from server.services.errors import Conflict, NotFound, TooLarge, UnsupportedMediaType, ValidationFailed
 from server.services.ledger_file import (
     FIELDS,
@@ -145,7 +156,7 @@ def _parse_quantity(row: LedgerRow, raw) -> None:
         number = Decimal(text)
     except InvalidOperation:
         number = Decimal(-1)
-    if number != number.to_integral_value() or not 1 <= number <= 1_000_000:
+    if number != number.to_integral_value() or not 1 <= number <= MAX_ASSET_QUANTITY:
         row.error("quantity", "bad_quantity", raw)
         return
     row.values["quantity"] = int(number)
@@ -161,7 +172,7 @@ def _parse_price(row: LedgerRow, raw) -> None:
     except InvalidOperation:
         row.error("unit_price", "bad_price", raw)
         return
-    if not Decimal(0) <= price < Decimal("10000000000"):
+    if not Decimal(0) <= price < UNIT_PRICE_LIMIT:
         row.error("unit_price", "bad_price", raw)
         return
     row.values["unit_price"] = price
