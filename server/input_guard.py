@@ -21,8 +21,10 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def refuse_nul_in_queries_and_forms():
-    """Before every request: a query string's or a form's field naming or holding a NUL."""
-    sources = (request.args, request.form) if request.mimetype in _FORM_TYPES else (request.args,)
+    """Before every request: a query string's or a console form's field naming or holding a NUL. (The API
+    takes JSON, and a form sent to it is not read here: its routes' own body limits apply after this.)"""
+    reads_form = request.mimetype in _FORM_TYPES and not wants_json()
+    sources = (request.args, request.form) if reads_form else (request.args,)
     named = [name for source in sources for name, value in source.items(multi=True)
              if NUL in name or NUL in value]
     if not named:
