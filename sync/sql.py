@@ -122,12 +122,12 @@ def _recordset_insert(dialect: Dialect, table: Table, columns: tuple[str, ...], 
                        for c in columns)
     return (f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM ROWS FROM "
             f"(json_to_recordset(%s::json) AS ({kinds})) WITH ORDINALITY AS xj_rows ({names}, xj_row) "
-            f"ORDER BY xj_row ON CONFLICT ({', '.join(table.c[c].name for c in unique)}) DO NOTHING "
+            f"ORDER BY xj_row ON CONFLICT ({_names(table, unique)}) DO NOTHING "
             f"RETURNING {table.c[returning].name}")
 
 
 def _names(table: Table, columns: Sequence[str]) -> str:
-    """The column list of an INSERT or COPY."""
+    """The column list of an INSERT, a COPY or an ON CONFLICT."""
     return ", ".join(table.c[name].name for name in columns)
 
 
@@ -145,7 +145,7 @@ def _insert_new_sqlite(conn: Connection, table: Table, columns: Sequence[str], r
     statement more. (sqlite3's executemany takes no RETURNING.)"""
     columns, bound = _bound_rows(conn, table, columns, rows)
     head, one_row = _sqlite_insert(table, columns), _row_marks(columns)
-    tail = (f" ON CONFLICT ({', '.join(table.c[name].name for name in unique)}) DO NOTHING "
+    tail = (f" ON CONFLICT ({_names(table, unique)}) DO NOTHING "
             f"RETURNING {table.c[returning].name}")
     inserted: list[Any] = []
     for chunk in _chunks(bound, _SQLITE_MAX_VARIABLES // len(columns)):
