@@ -41,7 +41,7 @@ from sync.handlers import (
 )
 from sync.models import HELD, AttachmentLink, SyncBatch, SyncConflict, SyncQuarantine, SyncRecord
 from sync.records import USED_UUID, Prepared, answer_for_known, prepare
-from sync.sql import insert_if_new, insert_new, insert_rows
+from sync.sql import insert_if_new, insert_new, insert_rows, rows_by_key
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +262,8 @@ def _insert_ledger(session: Session, ctx: ApplyContext, records: list[Prepared])
 def _known(session: Session, site_id: int, uuids: list[str]) -> dict[str, Known]:
     if not uuids:
         return {}
-    rows = session.execute(select(SyncRecord.uuid, SyncRecord.content_hash, SyncRecord.status, SyncRecord.result)
-                           .where(SyncRecord.site_id == site_id, SyncRecord.uuid.in_(uuids)))
+    rows = rows_by_key(session.connection(), SyncRecord.__table__, ("uuid", "content_hash", "status", "result"),
+                       site_id, "uuid", uuids)
     return {r.uuid: Known(r.content_hash, r.status, r.result) for r in rows}
 
 

@@ -8,9 +8,9 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Date, DateTime, String, Table, func
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import JSON, Date, DateTime, String, Table, func, select, text
+from sqlalchemy.engine import Connection, Dialect, Row
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from sync import jsontext
 
@@ -52,6 +52,32 @@ def json_array_items(dialect: str, column: ColumnElement, alias: str, *fields: s
         return items, [items.c.value.op("->>", return_type=String)(name) for name in fields]
     items = func.json_each(column).table_valued("value").alias(alias)
     return items, [func.json_extract(items.c.value, f"$.{name}", type_=String) for name in fields]
+
+
+def rows_by_key(conn: Connection, table: Table, columns: Sequence[str], site_id: int, key: str,
+                keys: Sequence[Any]) -> list[Row]:
+    """`columns` of the school's rows whose `key` is one of `keys`, each found through the table's
+    (site_id, key) unique index. PostgreSQL plans `key IN (…)` from its statistics: when they say the
+    school has few rows (none taken yet, as in a new or restored database, or a district's taken before
+    this school pushed most of its records), the plan of a prepared statement read every row of the
+    school and compared it with the whole list: 0.36 s for a push of 500 records already stored with
+    37,500 in the ledger, growing with it. A key looked up in a LATERAL subquery with LIMIT 1 can only
+    be planned as one probe of the index. SQLite plans the IN list that way by itself."""
+    if not keys:
+        return []
+    if conn.dialect.name == "postgresql":
+        return conn.execute(_by_key_postgresql(table, tuple(columns), key),
+                            {"site_id": site_id, "keys": list(keys)}).all()
+    return conn.execute(select(*(table.c[name] for name in columns))
+                        .where(table.c.site_id == site_id, table.c[key].in_(keys))).all()
+
+
+@functools.cache
+def _by_key_postgresql(table: Table, columns: tuple[str, ...], key: str) -> TextClause:
+    return text(f"SELECT found.* FROM unnest(CAST(:keys AS text[])) AS wanted(key) CROSS JOIN LATERAL "
+                f"(SELECT {_names(table, columns)} FROM {table.name} "
+                f"WHERE site_id = :site_id AND {table.c[key].name} = wanted.key LIMIT 1) AS found"
+                ).columns(*(table.c[name] for name in columns))
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str], rows: list[Sequence[Any]]) -> None:
