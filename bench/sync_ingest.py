@@ -6,7 +6,7 @@ uuid, the limit SQLite itself sets for one row per record. On SQLite it also
 times the rows the server actually stores per inspection (its ledger row and the inspection)
 written the same raw way into a copy of the server's database: the floor of this schema.
 
-    .venv/bin/python bench/sync_ingest.py [--runs 3] [--batches 6] [--type inspection|bench_note]
+    .venv/bin/python bench/sync_ingest.py [--runs 3] [--batches 24] [--type inspection|bench_note]
         [--workers 2] [--clients 2] [--database-url postgresql+psycopg://…]
 
 `--type bench_note` pushes records that store nothing but their ledger row: the engine and HTTP alone,
@@ -132,8 +132,8 @@ def post_all(base: str, token: str, bodies: list[bytes], clients: int, expect: s
 def around_raw(batches: list[list[dict]], workdir: Path, pushes: Callable[[], float]) -> tuple[float, float]:
     """The pushes' rate, and the raw write's: the median of RAW_PASSES timings just before the pushes and
     as many just after. The box's speed drifts within a run (one side timed alone moved the ratio by a
-    fifth), and one raw write is six commits synced to the disk, whose timing moved by nearly a factor of
-    two between runs a minute apart."""
+    fifth), and one raw write is a commit per batch synced to the disk, whose timing moved by nearly a
+    factor of two between runs a minute apart."""
     before = [raw_sqlite(batches, workdir) for _ in range(RAW_PASSES)]
     rate = pushes()
     after = [raw_sqlite(batches, workdir) for _ in range(RAW_PASSES)]
@@ -240,7 +240,10 @@ def run(args, workdir: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=6, help="batches of 500 per run")
+    # 24 (12,000 records): six were 0.1 s of pushes, started and ended with a core idle, and 3,000 raw
+    # rows (2 MB of write-ahead log) never reached SQLite's checkpoint at 4 MB, which the server's
+    # pushes, into a database that keeps growing, do reach (bench/README.md, "Sync push ingest").
+    parser.add_argument("--batches", type=int, default=24, help="batches of 500 per run")
     parser.add_argument("--type", default="inspection", choices=["inspection", "bench_note"])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--clients", type=int, default=2, help="concurrent connections")
