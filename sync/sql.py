@@ -10,7 +10,9 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Date, DateTime, String, Table, func, select, text
 from sqlalchemy.engine import Connection, Dialect, Row
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import TextualSelect
 
 from sync import jsontext
 
@@ -56,24 +58,28 @@ def json_array_items(dialect: str, column: ColumnElement, alias: str, *fields: s
 
 def rows_by_key(conn: Connection, table: Table, columns: Sequence[str], site_id: int, key: str,
                 keys: Sequence[Any]) -> list[Row]:
-    """`columns` of the school's rows whose `key` is one of `keys`, each found through the table's
-    (site_id, key) unique index. PostgreSQL plans `key IN (…)` from its statistics: when they say the
-    school has few rows (none taken yet, as in a new or restored database, or a district's taken before
-    this school pushed most of its records), the plan of a prepared statement read every row of the
-    school and compared it with the whole list: 0.36 s for a push of 500 records already stored with
-    37,500 in the ledger, growing with it. A key looked up in a LATERAL subquery with LIMIT 1 can only
-    be planned as one probe of the index. SQLite plans the IN list that way by itself."""
+    """`columns` of the school's rows whose `key` is one of `keys` (select_by_key)."""
     if not keys:
         return []
-    if conn.dialect.name == "postgresql":
-        return conn.execute(_by_key_postgresql(table, tuple(columns), key),
-                            {"site_id": site_id, "keys": list(keys)}).all()
-    return conn.execute(select(*(table.c[name] for name in columns))
-                        .where(table.c.site_id == site_id, table.c[key].in_(keys))).all()
+    return conn.execute(select_by_key(conn.dialect.name, table, columns, site_id, key, keys)).all()
+
+
+def select_by_key(dialect: str, table: Table, columns: Sequence[str], site_id: int, key: str,
+                  keys: Sequence[Any]) -> Executable:
+    """A SELECT of `columns` of the school's rows whose `key` is one of `keys`, each found through the
+    table's (site_id, key) unique index. PostgreSQL plans `key IN (…)` from its statistics: when they
+    say the school has few rows (none taken yet, as in a new or restored database, or a district's taken
+    before this school pushed most of its records), the plan of a prepared statement read every row of
+    the school and compared it with the whole list: 0.36 s for a push of 500 records already stored with
+    37,500 in the ledger, growing with it. A key looked up in a LATERAL subquery with LIMIT 1 can only be
+    planned as one probe of the index. SQLite plans the IN list that way by itself."""
+    if dialect == "postgresql":
+        return _by_key_postgresql(table, tuple(columns), key).bindparams(site_id=site_id, keys=list(keys))
+    return select(*(table.c[name] for name in columns)).where(table.c.site_id == site_id, table.c[key].in_(keys))
 
 
 @functools.cache
-def _by_key_postgresql(table: Table, columns: tuple[str, ...], key: str) -> TextClause:
+def _by_key_postgresql(table: Table, columns: tuple[str, ...], key: str) -> TextualSelect:
     return text(f"SELECT found.* FROM unnest(CAST(:keys AS text[])) AS wanted(key) CROSS JOIN LATERAL "
                 f"(SELECT {_names(table, columns)} FROM {table.name} "
                 f"WHERE site_id = :site_id AND {table.c[key].name} = wanted.key LIMIT 1) AS found"

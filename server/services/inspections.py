@@ -13,7 +13,7 @@ from server.services import actions
 from server.services.checklists import ChecklistFacts, Evaluation, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
 from sync.handlers import ApplyContext, IncomingRecord, RecordRejected, RunFailed
-from sync.sql import insert_rows
+from sync.sql import insert_rows, select_by_key
 
 # A phone clock this far from the server's is not believed for report days (the record is kept as sent).
 MAX_CLOCK_AHEAD = timedelta(minutes=10)
@@ -225,9 +225,10 @@ def _store(ctx: ApplyContext, known: _Known, checked: list[_Checked]) -> None:
     pending = [c for c in checked if c.evaluation.failures or known.unresolved.get(c.target)]
     if not pending:
         return
-    stored = {i.uuid: i for i in ctx.session.scalars(
-        select(Inspection).where(Inspection.site_id == ctx.site_id,
-                                 Inspection.uuid.in_([c.row["uuid"] for c in pending])))}
+    table = Inspection.__table__
+    stored = {i.uuid: i for i in ctx.session.scalars(select(Inspection).from_statement(select_by_key(
+        ctx.session.connection().dialect.name, table, table.c.keys(), ctx.site_id, "uuid",
+        [c.row["uuid"] for c in pending])))}
     for c in pending:
         _follow_up(ctx.session, known, stored[c.row["uuid"]], c)
 
