@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from server.models.base import Syncable
 from sync.models import SyncChange, SyncSiteCounter, new_epoch
 from sync.schema import dumper
-from sync.sql import dialect_insert
+from sync.sql import dialect_insert, select_by_key
 
 _LOCKED_SITES = "sync_locked_sites"
 
@@ -303,7 +303,7 @@ def _views(session: Session, site_id: int, epoch: int, viewer: Callable[[], Any]
     can, else from the object, loaded with the others that missed."""
     views: list[tuple[dict | None, bool] | None] = [
         dumps.get(_cache_key(epoch, row)) if _same_per_version(row) else None for row in rows]
-    objects = _load_objects(session, [row for row, view in zip(rows, views, strict=True) if view is None])
+    objects = _load_objects(session, site_id, [row for row, view in zip(rows, views, strict=True) if view is None])
     for i, row in enumerate(rows):
         if views[i] is None:
             views[i] = _view(site_id, epoch, viewer, row, objects.get((row.object_type, row.object_id)))
@@ -331,7 +331,7 @@ def _cache_key(epoch: int, row: Row) -> tuple[int, str, str, int]:
     return epoch, row.object_type, row.object_id, row.version
 
 
-def _load_objects(session: Session, rows: list[Row]) -> dict[tuple[str, str], Any]:
+def _load_objects(session: Session, site_id: int, rows: list[Row]) -> dict[tuple[str, str], Any]:
     wanted: dict[str, list[str]] = {}
     for row in rows:
         if not row.deleted and row.object_type in _pull_types:
@@ -339,9 +339,11 @@ def _load_objects(session: Session, rows: list[Row]) -> dict[tuple[str, str], An
     found: dict[tuple[str, str], Any] = {}
     for type_name, ids in wanted.items():
         pull_type = _pull_types[type_name]
+        table = pull_type.model.__table__
         pk = inspect(pull_type.model).primary_key[0]
         keys = [pk.type.python_type(i) for i in ids]
-        for obj in session.scalars(select(pull_type.model).where(pk.in_(keys)).options(*pull_type.options)):
+        by_key = select_by_key(session.connection().dialect.name, table, table.c.keys(), site_id, pk.name, keys)
+        for obj in session.scalars(select(pull_type.model).from_statement(by_key).options(*pull_type.options)):
             found[(type_name, obj.sync_id())] = obj
     return found
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Date, DateTime, String, Table, func, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
@@ -66,13 +67,14 @@ def rows_by_key(conn: Connection, table: Table, columns: Sequence[str], site_id:
 
 def select_by_key(dialect: str, table: Table, columns: Sequence[str], site_id: int, key: str,
                   keys: Sequence[Any]) -> Executable:
-    """A SELECT of `columns` of the school's rows whose `key` is one of `keys`, each found through the
-    table's (site_id, key) unique index. PostgreSQL plans `key IN (…)` from its statistics: when they
-    say the school has few rows (none taken yet, as in a new or restored database, or a district's taken
-    before this school pushed most of its records), the plan of a prepared statement read every row of
-    the school and compared it with the whole list: 0.36 s for a push of 500 records already stored with
-    37,500 in the ledger, growing with it. A key looked up in a LATERAL subquery with LIMIT 1 can only be
-    planned as one probe of the index. SQLite plans the IN list that way by itself."""
+    """A SELECT of `columns` of the school's rows whose unique `key` is one of `keys`, each found by one
+    probe of the key's index. PostgreSQL plans `site_id = … AND key IN (…)` from its statistics: when
+    they say the school has few rows (none taken yet, as in a new or restored database, or a district's
+    taken before this school pushed most of its records), the plan read every row of the school and
+    compared it with the whole list: 0.36 s for a push of 500 records already stored with 37,500 in the
+    ledger, 23 ms a page of a first pull of 5,000 assets, growing with the school. A key looked up in a
+    LATERAL subquery with LIMIT 1 can only be planned as one probe of the index. SQLite plans the IN
+    list that way by itself."""
     if dialect == "postgresql":
         return _by_key_postgresql(table, tuple(columns), key).bindparams(site_id=site_id, keys=list(keys))
     return select(*(table.c[name] for name in columns)).where(table.c.site_id == site_id, table.c[key].in_(keys))
@@ -80,7 +82,8 @@ def select_by_key(dialect: str, table: Table, columns: Sequence[str], site_id: i
 
 @functools.cache
 def _by_key_postgresql(table: Table, columns: tuple[str, ...], key: str) -> TextualSelect:
-    return text(f"SELECT found.* FROM unnest(CAST(:keys AS text[])) AS wanted(key) CROSS JOIN LATERAL "
+    array = f"{table.c[key].type.compile(dialect=postgresql.dialect())}[]"
+    return text(f"SELECT found.* FROM unnest(CAST(:keys AS {array})) AS wanted(key) CROSS JOIN LATERAL "
                 f"(SELECT {_names(table, columns)} FROM {table.name} "
                 f"WHERE site_id = :site_id AND {table.c[key].name} = wanted.key LIMIT 1) AS found"
                 ).columns(*(table.c[name] for name in columns))

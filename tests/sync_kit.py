@@ -7,17 +7,19 @@ that never goes back from done.
 """
 from __future__ import annotations
 
+import re
 import socket
 import uuid as uuid_lib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlparse
 
 import requests
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from server.extensions import db
 from server.models import Room
@@ -228,3 +230,72 @@ def sent_halfway(base_url: str, token: str, method: str, path: str, content_type
         yield answer
         sock.sendall(body[half:])
         answer.append(_read_answer(sock))
+
+
+# -- how PostgreSQL plans a lookup ------------------------------------------------------------------
+
+def district_statistics(conn, table: str) -> None:
+    """Statistics (in the connection's transaction) saying `table` holds 200 schools' rows: planned
+    from them, a school's rows look few, however many it has."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ALTER TABLE {table} ALTER COLUMN site_id SET (n_distinct = 200)")
+        conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def statements_run(engine, table: str, work) -> list[tuple[str, Any]]:
+    """The statements naming `table` that `work()` ran (as the driver got them), once it returned true."""
+    ran = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _executemany):
+        ran.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert work()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    named = [(statement, parameters) for statement, parameters in ran if f" {table}" in statement]
+    assert named
+    return named
+
+
+def assert_probes_by_key(conn, table: str, statement: str, parameters: Any, found: int) -> None:
+    """The statement reads `table` by key: on SQLite a search of an index; on PostgreSQL, planned for
+    any values (as a statement the driver prepared) and for these, it reads the `found` rows it
+    returns and no other."""
+    if conn.dialect.name == "sqlite":
+        plan = str(conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())
+        assert f"SEARCH {table} USING" in plan and f"SCAN {table}" not in plan, plan
+        return
+    for mode in ("force_generic_plan", "force_custom_plan"):
+        assert _rows_read(conn, table, statement, parameters, mode) == found, mode
+
+
+def _rows_read(conn, table: str, statement: str, parameters: dict, plan_cache_mode: str) -> int:
+    """Rows of `table` a PostgreSQL statement (as the driver ran it) reads, run again under EXPLAIN
+    ANALYZE as a prepared statement planned in `plan_cache_mode`: the rows it returns and those it
+    read and threw away."""
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+    numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", statement)
+
+    def literal(value) -> str:
+        if isinstance(value, list):
+            return "ARRAY[" + ", ".join(literal(v) for v in value) + "]"
+        return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+    conn.exec_driver_sql(f"SET LOCAL plan_cache_mode = {plan_cache_mode}")
+    conn.exec_driver_sql(f"PREPARE planned AS {numbered}")
+    try:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned("
+                                    + ", ".join(literal(parameters[n]) for n in names) + ")").scalar()
+    finally:
+        conn.exec_driver_sql("DEALLOCATE planned")
+    pending, read = [plan[0]["Plan"]], 0
+    while pending:
+        node = pending.pop()
+        pending += node.get("Plans", [])
+        if node.get("Relation Name") == table:
+            per_loop = node["Actual Rows"] + node.get("Rows Removed by Filter", 0) \
+                + node.get("Rows Removed by Index Recheck", 0)
+            read += per_loop * node["Actual Loops"]
+    return read

@@ -7,12 +7,21 @@ import re
 import uuid as uuid_lib
 
 import pytest
-from sqlalchemy import event
 
 from server.extensions import db
 from server.models import Room, Site, SyncBatch, SyncQuarantine, SyncRecord
 from sync import conflicts, push
-from tests.sync_kit import BROKEN_NAMES, count, phone_for, record, register_test_handlers, room_names
+from tests.sync_kit import (
+    BROKEN_NAMES,
+    assert_probes_by_key,
+    count,
+    district_statistics,
+    phone_for,
+    record,
+    register_test_handlers,
+    room_names,
+    statements_run,
+)
 
 register_test_handlers()
 
@@ -157,36 +166,6 @@ def test_held_records_are_found_without_reading_every_record_the_school_pushed(a
             assert "ix_sync_record_held" in _query_plan(conn, stmt)
 
 
-def _rows_read(conn, table: str, statement: str, parameters: dict, plan_cache_mode: str) -> int:
-    """Rows of `table` a PostgreSQL statement (as the driver ran it) reads, run again under EXPLAIN
-    ANALYZE as a prepared statement planned in `plan_cache_mode`: the rows it returns and those it
-    read and threw away."""
-    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
-    numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", statement)
-
-    def literal(value) -> str:
-        if isinstance(value, list):
-            return "ARRAY[" + ", ".join(literal(v) for v in value) + "]::text[]"
-        return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
-
-    conn.exec_driver_sql(f"SET LOCAL plan_cache_mode = {plan_cache_mode}")
-    conn.exec_driver_sql(f"PREPARE planned AS {numbered}")
-    try:
-        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE planned("
-                                    + ", ".join(literal(parameters[n]) for n in names) + ")").scalar()
-    finally:
-        conn.exec_driver_sql("DEALLOCATE planned")
-    pending, read = [plan[0]["Plan"]], 0
-    while pending:
-        node = pending.pop()
-        pending += node.get("Plans", [])
-        if node.get("Relation Name") == table:
-            per_loop = node["Actual Rows"] + node.get("Rows Removed by Filter", 0) \
-                + node.get("Rows Removed by Index Recheck", 0)
-            read += per_loop * node["Actual Loops"]
-    return read
-
-
 def test_records_sent_again_are_found_by_their_uuid_whatever_the_statistics_say(phone, app):
     """A phone sending records again (after an outage, a lost answer) has each found in the ledger by its
     uuid. On PostgreSQL the lookup must not depend on statistics: planned from ones saying the school
@@ -199,28 +178,11 @@ def test_records_sent_again_are_found_by_their_uuid_whatever_the_statistics_say(
     with app.app_context():
         site_id = db.session.scalar(db.select(SyncRecord.site_id).limit(1))
         conn = db.session.connection()
-        if conn.dialect.name == "postgresql":  # statistics of a district of 200 schools
-            conn.exec_driver_sql("ALTER TABLE sync_record ALTER COLUMN site_id SET (n_distinct = 200)")
-            conn.exec_driver_sql("ANALYZE sync_record")
-        ran = []
-
-        def note(_conn, _cursor, statement, parameters, _context, _executemany):
-            ran.append((statement, parameters))
-
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
-            assert set(push._known(db.session, site_id, again)) == set(again)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
-        lookups = [(statement, parameters) for statement, parameters in ran if "sync_record" in statement]
-        assert lookups
+        district_statistics(conn, "sync_record")
+        lookups = statements_run(db.engine, "sync_record",
+                                 lambda: set(push._known(db.session, site_id, again)) == set(again))
         for statement, parameters in lookups:
-            if conn.dialect.name == "sqlite":
-                plan = str(conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all())
-                assert "SEARCH sync_record USING INDEX" in plan and "uuid=?" in plan, plan
-                continue
-            for mode in ("force_generic_plan", "force_custom_plan"):
-                assert _rows_read(conn, "sync_record", statement, parameters, mode) == len(again), mode
+            assert_probes_by_key(conn, "sync_record", statement, parameters, len(again))
         db.session.rollback()
 
 
