@@ -234,7 +234,19 @@ def sent_halfway(base_url: str, token: str, method: str, path: str, content_type
 
 # -- how PostgreSQL plans a lookup ------------------------------------------------------------------
 
-def district_statistics(conn, table: str) -> None:
+def assert_reads_by_key(table: str, lookup, found: int) -> None:
+    """`lookup()` (run in the app context) returns `found` rows of `table` and reads them by key, with
+    statistics saying the table holds 200 schools' rows; the statistics are rolled back afterwards."""
+    conn = db.session.connection()
+    _district_statistics(conn, table)
+    try:
+        for statement, parameters in _statements_run(db.engine, table, lambda: len(lookup()) == found):
+            _assert_probes_by_key(conn, table, statement, parameters, found)
+    finally:
+        db.session.rollback()
+
+
+def _district_statistics(conn, table: str) -> None:
     """Statistics (in the connection's transaction) saying `table` holds 200 schools' rows: planned
     from them, a school's rows look few, however many it has."""
     if conn.dialect.name == "postgresql":
@@ -242,7 +254,7 @@ def district_statistics(conn, table: str) -> None:
         conn.exec_driver_sql(f"ANALYZE {table}")
 
 
-def statements_run(engine, table: str, work) -> list[tuple[str, Any]]:
+def _statements_run(engine, table: str, work) -> list[tuple[str, Any]]:
     """The statements naming `table` that `work()` ran (as the driver got them), once it returned true."""
     ran = []
 
@@ -259,7 +271,7 @@ def statements_run(engine, table: str, work) -> list[tuple[str, Any]]:
     return named
 
 
-def assert_probes_by_key(conn, table: str, statement: str, parameters: Any, found: int) -> None:
+def _assert_probes_by_key(conn, table: str, statement: str, parameters: Any, found: int) -> None:
     """The statement reads `table` by key: on SQLite a search of an index; on PostgreSQL, planned for
     any values (as a statement the driver prepared) and for these, it reads the `found` rows it
     returns and no other."""
