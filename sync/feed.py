@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from server.models.base import Syncable
 from sync.models import SyncChange, SyncSiteCounter, new_epoch
 from sync.schema import dumper
-from sync.sql import dialect_insert, select_by_key
+from sync.sql import dialect_insert, objects_by_key
 
 _LOCKED_SITES = "sync_locked_sites"
 
@@ -339,11 +339,9 @@ def _load_objects(session: Session, site_id: int, rows: list[Row]) -> dict[tuple
     found: dict[tuple[str, str], Any] = {}
     for type_name, ids in wanted.items():
         pull_type = _pull_types[type_name]
-        table = pull_type.model.__table__
         pk = inspect(pull_type.model).primary_key[0]
         keys = [pk.type.python_type(i) for i in ids]
-        by_key = select_by_key(session.connection().dialect.name, table, table.c.keys(), site_id, pk.name, keys)
-        for obj in session.scalars(select(pull_type.model).from_statement(by_key).options(*pull_type.options)):
+        for obj in objects_by_key(session, pull_type.model, site_id, pk.name, keys, pull_type.options):
             found[(type_name, obj.sync_id())] = obj
     return found
 

@@ -260,8 +260,6 @@ def _insert_ledger(session: Session, ctx: ApplyContext, records: list[Prepared])
 
 
 def _known(session: Session, site_id: int, uuids: list[str]) -> dict[str, Known]:
-    if not uuids:
-        return {}
     rows = rows_by_key(session.connection(), SyncRecord.__table__, ("uuid", "content_hash", "status", "result"),
                        site_id, "uuid", uuids)
     return {r.uuid: Known(r.content_hash, r.status, r.result) for r in rows}

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Date, DateTime, String, Table, func, select, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Row
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import TextualSelect
@@ -62,10 +62,19 @@ def rows_by_key(conn: Connection, table: Table, columns: Sequence[str], site_id:
     """`columns` of the school's rows whose `key` is one of `keys` (select_by_key)."""
     if not keys:
         return []
-    return conn.execute(select_by_key(conn.dialect.name, table, columns, site_id, key, keys)).all()
+    return conn.execute(select_by_key(conn.dialect, table, columns, site_id, key, keys)).all()
 
 
-def select_by_key(dialect: str, table: Table, columns: Sequence[str], site_id: int, key: str,
+def objects_by_key(session: Session, model: type, site_id: int, key: str, keys: Sequence[Any],
+                   options: Sequence[Any] = ()) -> list[Any]:
+    """The school's `model` objects whose unique `key` is one of `keys` (select_by_key), loaded with
+    `options`."""
+    table = model.__table__
+    by_key = select_by_key(session.connection().dialect, table, table.c.keys(), site_id, key, keys)
+    return session.scalars(select(model).from_statement(by_key).options(*options)).all()
+
+
+def select_by_key(dialect: Dialect, table: Table, columns: Sequence[str], site_id: int, key: str,
                   keys: Sequence[Any]) -> Executable:
     """A SELECT of `columns` of the school's rows whose unique `key` is one of `keys`, each found by one
     probe of the key's index. PostgreSQL plans `site_id = … AND key IN (…)` from its statistics: when
@@ -75,14 +84,14 @@ def select_by_key(dialect: str, table: Table, columns: Sequence[str], site_id: i
     ledger, 23 ms a page of a first pull of 5,000 assets, growing with the school. A key looked up in a
     LATERAL subquery with LIMIT 1 can only be planned as one probe of the index. SQLite plans the IN
     list that way by itself."""
-    if dialect == "postgresql":
-        return _by_key_postgresql(table, tuple(columns), key).bindparams(site_id=site_id, keys=list(keys))
+    if dialect.name == "postgresql":
+        return _by_key_postgresql(dialect, table, tuple(columns), key).bindparams(site_id=site_id, keys=list(keys))
     return select(*(table.c[name] for name in columns)).where(table.c.site_id == site_id, table.c[key].in_(keys))
 
 
-@functools.cache
-def _by_key_postgresql(table: Table, columns: tuple[str, ...], key: str) -> TextualSelect:
-    array = f"{table.c[key].type.compile(dialect=postgresql.dialect())}[]"
+@functools.lru_cache(maxsize=256)
+def _by_key_postgresql(dialect: Dialect, table: Table, columns: tuple[str, ...], key: str) -> TextualSelect:
+    array = f"{table.c[key].type.compile(dialect=dialect)}[]"
     return text(f"SELECT found.* FROM unnest(CAST(:keys AS {array})) AS wanted(key) CROSS JOIN LATERAL "
                 f"(SELECT {_names(table, columns)} FROM {table.name} "
                 f"WHERE site_id = :site_id AND {table.c[key].name} = wanted.key LIMIT 1) AS found"

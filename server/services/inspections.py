@@ -13,7 +13,7 @@ from server.services import actions
 from server.services.checklists import ChecklistFacts, Evaluation, score_mismatch
 from server.services.errors import NotFound, ValidationFailed
 from sync.handlers import ApplyContext, IncomingRecord, RecordRejected, RunFailed
-from sync.sql import insert_rows, select_by_key
+from sync.sql import insert_rows, objects_by_key
 
 # A phone clock this far from the server's is not believed for report days (the record is kept as sent).
 MAX_CLOCK_AHEAD = timedelta(minutes=10)
@@ -225,10 +225,8 @@ def _store(ctx: ApplyContext, known: _Known, checked: list[_Checked]) -> None:
     pending = [c for c in checked if c.evaluation.failures or known.unresolved.get(c.target)]
     if not pending:
         return
-    table = Inspection.__table__
-    stored = {i.uuid: i for i in ctx.session.scalars(select(Inspection).from_statement(select_by_key(
-        ctx.session.connection().dialect.name, table, table.c.keys(), ctx.site_id, "uuid",
-        [c.row["uuid"] for c in pending])))}
+    stored = {i.uuid: i for i in objects_by_key(ctx.session, Inspection, ctx.site_id, "uuid",
+                                                 [c.row["uuid"] for c in pending])}
     for c in pending:
         _follow_up(ctx.session, known, stored[c.row["uuid"]], c)
 
