@@ -114,7 +114,7 @@ def served(app: Flask) -> Flask:
     """What start-up built (mappers, schemas, compiled SQL, the routing map) lives as long as the process;
     moving it out of the garbage collector's generations spares every collection during a request a walk
     over it. Measured on a push of 500 inspections: a third less time reading the batch, a quarter less
-    storing it (bench/README.md, "Sync push ingest"). Garbage is collected first, not kept for good. The
+    storing it (bench/HISTORY.md, "Sync push ingest"). Garbage is collected first, not kept for good. The
     benchmarks that run the app in-process call it too, to run it as gunicorn does."""
     gc.collect()
     gc.freeze()

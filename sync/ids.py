@@ -2,7 +2,7 @@
 random bits. The server takes any UUID; time-ordered ones are what keep its storage cheap: every
 unique index on a record uuid (the ledger's, the inspection's, the photo links') takes a batch's new
 uuids at its end, in a page or two, instead of one random page per record. A push of 50 checklists
-wrote about half the pages and used about a tenth less CPU (bench/README.md, "50 phones")."""
+wrote about half the pages and used about a tenth less CPU (bench/HISTORY.md, "Fifty phones at once")."""
 from __future__ import annotations
 
 import secrets

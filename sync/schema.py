@@ -58,7 +58,7 @@ class RecordDataSchema(Schema):
     """Loads exactly as marshmallow's Schema does, with less of its machinery per field. A push of 500
     checklists loads 4,000 fields, and for each marshmallow's own loop builds a closure and a dict of
     keyword arguments and goes through two more calls; the plain loop here took one checklist's `data`
-    from 19 to 12 µs, and each field's validators built once to 8.4 µs (bench/README.md, "The app's
+    from 19 to 12 µs, and each field's validators built once to 8.4 µs (bench/HISTORY.md, "The app's
     work per push, in instructions"). It stands in for marshmallow's loop only where these schemas need no
     more: every field read under its own name (no `data_key`, no `attribute`), not partial, unknown fields
     refused. A String or Integer field whose value is already exactly a str or int (as JSON reads it), or a
@@ -116,7 +116,7 @@ def dumper(schema: Schema) -> Callable[[Any], dict]:
     whether the object is a mapping), the field's get_value and its _serialize. A value of any other type,
     and every other field, still goes marshmallow's way; so does a schema with dump hooks or its own
     accessor. A school's 5,000 assets are most of a phone's first pull: 28 µs each to dump, 12 this way
-    (bench/README.md, "A phone's first pull"). tests/test_dumper.py holds the two to the same answers."""
+    (bench/HISTORY.md, "A phone's first pull"). tests/test_dumper.py holds the two to the same answers."""
     if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP] or type(schema).get_attribute is not Schema.get_attribute:
         return schema.dump
     steps = []
