@@ -148,7 +148,6 @@ def test_push_answer_cursor_covers_the_pushed_changes(factory, live_server):
     assert phone.get("/api/v1/sync/pull", params={"cursor": answer["cursor"]}).json()["changes"] == []
 
 
-
 def test_a_page_of_changes_reads_only_the_objects_it_sends_whatever_the_statistics_say(factory, live_server, app):
     """A phone's first pull of a school goes page by page; each page must read its objects by id. Planned
     from statistics saying the school has few (a new or restored database, a district's), `id IN (…)`
